@@ -1,0 +1,13 @@
+// Reads KEY=value lines of .dev.vars (the local secrets file wrangler dev reads too).
+import { existsSync, readFileSync } from "node:fs";
+
+export function readDevVars(path: string): Record<string, string> {
+  if (!existsSync(path)) return {};
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match?.[1] || line.trimStart().startsWith("#")) continue;
+    vars[match[1]] = (match[2] ?? "").replace(/^"(.*)"$/, "$1");
+  }
+  return vars;
+}

@@ -1,0 +1,70 @@
+// Bearer token → user id. HS256 tokens signed with BETTER_AUTH_SECRET, verified with jose.
+import { errors, jwtVerify } from "jose";
+import type { AuthConfig } from "../config";
+import { HttpError } from "../http/problem";
+
+export const CLOCK_TOLERANCE_SECONDS = 60;
+export const MAX_TOKEN_AGE_SECONDS = 7 * 24 * 60 * 60;
+
+const REALM = 'Bearer realm="tasks"';
+
+function unauthorized(detail: string, tokenSent: boolean): HttpError {
+  const challenge = tokenSent ? `${REALM}, error="invalid_token", error_description="${detail}"` : REALM;
+  return new HttpError(401, detail, { headers: { "WWW-Authenticate": challenge } });
+}
+
+/** The token from `Authorization: Bearer <token>`; 401 when absent or not a bearer token. */
+export function bearerToken(request: Request): string {
+  const header = request.headers.get("Authorization");
+  if (header === null) throw unauthorized("an Authorization: Bearer token is required", false);
+  const match = /^Bearer +([^\s]+) *$/i.exec(header);
+  if (!match?.[1]) throw unauthorized("the Authorization header must be: Bearer <token>", false);
+  return match[1];
+}
+
+function describe(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "the token has expired";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case "nbf":
+        return "the token is not valid yet";
+      case "iss":
+        return "the token has the wrong issuer";
+      case "aud":
+        return "the token has the wrong audience";
+      case "exp":
+        return "the token has no expiry";
+      default:
+        return `the token's "${error.claim}" claim is invalid`;
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return "the token's algorithm is not allowed";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "the token's signature is invalid";
+  return "the token is malformed";
+}
+
+/** Verifies the token and returns its subject, the user id. Every failure is a 401. */
+export async function verifyToken(token: string, auth: AuthConfig): Promise<string> {
+  let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
+  try {
+    ({ payload } = await jwtVerify(token, await auth.key, {
+      algorithms: ["HS256"],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ["exp"],
+      ...(auth.issuer === undefined ? {} : { issuer: auth.issuer }),
+      ...(auth.audience === undefined ? {} : { audience: auth.audience }),
+    }));
+  } catch (error) {
+    if (error instanceof errors.JOSEError) throw unauthorized(describe(error), true);
+    throw error;
+  }
+  if (typeof payload.sub !== "string" || payload.sub === "") {
+    throw unauthorized('the token has no "sub" claim', true);
+  }
+  // jose's maxTokenAge would make iat mandatory; the contract only limits it when present.
+  const now = Math.floor(Date.now() / 1000);
+  if (payload.iat !== undefined && now - payload.iat > MAX_TOKEN_AGE_SECONDS + CLOCK_TOLERANCE_SECONDS) {
+    throw unauthorized("the token was issued more than 7 days ago", true);
+  }
+  return payload.sub;
+}

@@ -1,0 +1,23 @@
+// Middleware for /api/{user_id}/...: the bearer token must be valid (401) and its subject must
+// be the {user_id} of the path (403). Sets request.userId for the handlers.
+import { required } from "../config";
+import type { Env } from "../env";
+import type { AppRequest } from "../http/context";
+import { HttpError } from "../http/problem";
+import { bearerToken, verifyToken } from "./jwt";
+
+export async function withOwner(request: AppRequest, _env: Env, _ctx: ExecutionContext): Promise<undefined> {
+  const auth = required(request.config.auth);
+  const subject = await verifyToken(bearerToken(request), auth);
+  let pathUser: string;
+  try {
+    pathUser = decodeURIComponent(request.params.user_id ?? "");
+  } catch {
+    pathUser = "";
+  }
+  if (pathUser !== subject) {
+    throw new HttpError(403, "the token's subject does not own this user's tasks");
+  }
+  request.userId = subject;
+  return undefined;
+}

@@ -1,0 +1,11 @@
+// What the router carries along with each request.
+import type { IRequest } from "itty-router";
+import type { Config } from "../config";
+
+export type AppRequest = IRequest & {
+  /** The request id: the client's X-Request-Id when sane, else generated. */
+  id: string;
+  config: Config;
+  /** The authenticated user, set by withOwner on /api routes. */
+  userId: string;
+};

@@ -1,0 +1,28 @@
+// CORS for the origins in ALLOWED_ORIGINS; every other origin gets no CORS headers at all.
+import type { AppRequest } from "./context";
+
+const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";
+const EXPOSE_HEADERS = "ETag, Link, Location, Retry-After, X-Request-Id";
+const PREFLIGHT_MAX_AGE_SECONDS = "86400";
+
+/** OPTIONS on any path: a 204 preflight answer (its CORS headers are added by applyCors). */
+export function preflight(request: AppRequest): Response | undefined {
+  if (request.method !== "OPTIONS") return undefined;
+  return new Response(null, { status: 204, headers: { Allow: ALLOW_METHODS } });
+}
+
+export function applyCors(request: AppRequest, headers: Headers): void {
+  if (request.config.allowedOrigins.size === 0) return;
+  headers.append("Vary", "Origin");
+  const origin = request.headers.get("Origin");
+  if (origin === null || !request.config.allowedOrigins.has(origin)) return;
+  headers.set("Access-Control-Allow-Origin", origin);
+  if (request.method === "OPTIONS") {
+    headers.set("Access-Control-Allow-Methods", ALLOW_METHODS);
+    headers.set("Access-Control-Allow-Headers", ALLOW_HEADERS);
+    headers.set("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS);
+  } else {
+    headers.set("Access-Control-Expose-Headers", EXPOSE_HEADERS);
+  }
+}

@@ -1,0 +1,43 @@
+// The Worker: the router, and the order every request goes through it.
+import { Router } from "itty-router";
+import { withOwner } from "./auth/owner";
+import type { Env } from "./env";
+import type { AppRequest } from "./http/context";
+import { preflight } from "./http/cors";
+import { finish, start } from "./http/lifecycle";
+import { HttpError, toProblem } from "./http/problem";
+import { health } from "./routes/health";
+import { completeTask, createTask, deleteTask, getTask, listTasks, patchTask, replaceTask } from "./routes/tasks";
+
+const router = Router<AppRequest, [Env, ExecutionContext]>({
+  before: [start, preflight],
+  catch: (error, request) => toProblem(error, request.id),
+  finally: [finish],
+});
+
+router
+  .get("/health", health)
+  .get("/api/:user_id/tasks", withOwner, listTasks)
+  .post("/api/:user_id/tasks", withOwner, createTask)
+  .get("/api/:user_id/tasks/:id", withOwner, getTask)
+  .put("/api/:user_id/tasks/:id", withOwner, replaceTask)
+  .patch("/api/:user_id/tasks/:id", withOwner, patchTask)
+  .delete("/api/:user_id/tasks/:id", withOwner, deleteTask)
+  .patch("/api/:user_id/tasks/:id/complete", withOwner, completeTask)
+  .all("*", unmatched);
+
+/** 405 with Allow when another method serves this path, else 404. */
+function unmatched(request: AppRequest): never {
+  const path = new URL(request.url).pathname;
+  const allowed = router.routes.filter(([method, pattern]) => method !== "ALL" && pattern.test(path)).map(([method]) => method);
+  if (allowed.length > 0) {
+    throw new HttpError(405, `${request.method} is not allowed on this path`, {
+      headers: { Allow: [...new Set(allowed), "OPTIONS"].join(", ") },
+    });
+  }
+  throw new HttpError(404, "no such route");
+}
+
+export default {
+  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,21 @@
+// GET /health: pings the database with one trivial statement.
+import { required } from "../config";
+import type { Env } from "../env";
+import { query, RETRY_AFTER_SECONDS } from "../db/client";
+import type { AppRequest } from "../http/context";
+import { json } from "../http/json";
+import { HttpError } from "../http/problem";
+
+export async function health(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
+  const connectionString = required(request.config.database);
+  try {
+    await query(connectionString, ctx, { text: "SELECT 1", values: [] });
+    return json({ status: "ok", database: "ok" });
+  } catch (error) {
+    if (!(error instanceof HttpError && error.status === 503)) throw error;
+    return json(
+      { status: "degraded", database: "unreachable" },
+      { status: 503, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } },
+    );
+  }
+}

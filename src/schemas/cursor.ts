@@ -1,0 +1,58 @@
+// The opaque `cursor` of keyset pagination: the sort it belongs to and the last row's sort
+// value and id, as base64url JSON. A cursor that does not decode to exactly that is a 422.
+import * as v from "valibot";
+import { HttpError } from "../http/problem";
+import type { Sort, SortKey } from "./list";
+import { Priority, Timestamp, Title } from "./task";
+
+export interface Cursor {
+  sort: Sort;
+  /** The sort column's value in the last row of the previous page (null: a task without due date). */
+  value: string | null;
+  id: number;
+}
+
+const Id = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+const VALUE_SCHEMAS: Record<SortKey, v.GenericSchema<unknown, string | null>> = {
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  due_date: v.nullable(Timestamp),
+  priority: Priority,
+  // Titles are stored trimmed, so a cursor's title is as well.
+  title: Title,
+};
+
+function encodeBase64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decodeBase64Url(text: string): string {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error("not base64url");
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return encodeBase64Url(JSON.stringify([cursor.sort, cursor.value, cursor.id]));
+}
+
+export function decodeCursor(text: string, sort: Sort): Cursor {
+  const invalid = (message: string) => new HttpError(422, `cursor ${message}`, { errors: [{ path: "cursor", message }] });
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(decodeBase64Url(text));
+  } catch {
+    throw invalid("is not a cursor this API issued");
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 3) throw invalid("is not a cursor this API issued");
+  const [cursorSort, value, id] = decoded as [unknown, unknown, unknown];
+  if (cursorSort !== sort) throw invalid("belongs to another sort order; keep the sort of the first page");
+  const key = sort.replace(/^-/, "") as SortKey;
+  const parsedValue = v.safeParse(VALUE_SCHEMAS[key], value);
+  const parsedId = v.safeParse(Id, id);
+  if (!parsedValue.success || !parsedId.success) throw invalid("is not a cursor this API issued");
+  return { sort, value: parsedValue.output, id: parsedId.output };
+}

@@ -1,0 +1,63 @@
+// Query parameters of GET /api/{user_id}/tasks. Unknown, repeated or invalid ones are a 422.
+import * as v from "valibot";
+import { HttpError } from "../http/problem";
+import { validate } from "../http/validate";
+import { Priority, Tag, Text, Timestamp } from "./task";
+
+export const SORT_KEYS = ["created_at", "updated_at", "due_date", "priority", "title"] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+export const SORTS = SORT_KEYS.flatMap((key) => [key, `-${key}`] as const);
+export type Sort = (typeof SORTS)[number];
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+/** `+` in a query string decodes to a space, so "…T17:00:00+01:00" often arrives as "… 01:00". */
+const QueryTimestamp = v.pipe(
+  v.string(),
+  v.transform((text) => text.replace(/ (\d{2}:\d{2})$/, "+$1")),
+  Timestamp,
+);
+
+export const ListQuery = v.strictObject(
+  {
+    status: v.optional(v.picklist(["all", "pending", "completed"], "must be one of all, pending, completed"), "all"),
+    priority: v.optional(Priority),
+    tag: v.optional(Tag),
+    q: v.optional(
+      v.pipe(
+        Text,
+        v.check((text) => text.length >= 1 && [...text].length <= 200, "must be 1 to 200 characters"),
+      ),
+    ),
+    due_before: v.optional(QueryTimestamp),
+    due_after: v.optional(QueryTimestamp),
+    sort: v.optional(v.picklist(SORTS, `must be one of ${SORTS.join(", ")}`), "-created_at"),
+    limit: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{1,4}$/, `must be an integer from 1 to ${MAX_LIMIT}`),
+        v.transform(Number),
+        v.minValue(1, `must be an integer from 1 to ${MAX_LIMIT}`),
+        v.maxValue(MAX_LIMIT, `must be an integer from 1 to ${MAX_LIMIT}`),
+      ),
+      String(DEFAULT_LIMIT),
+    ),
+    cursor: v.optional(v.string()),
+  },
+  "is not a known query parameter",
+);
+export type ListQuery = v.InferOutput<typeof ListQuery>;
+
+export function parseListQuery(params: URLSearchParams): ListQuery {
+  const query: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (name in query) {
+      throw new HttpError(422, `${name} must be given at most once`, {
+        errors: [{ path: name, message: "must be given at most once" }],
+      });
+    }
+    query[name] = value;
+  }
+  return validate(ListQuery, query);
+}

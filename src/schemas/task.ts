@@ -1,0 +1,100 @@
+// The task's writable fields and the request bodies that carry them: the single source of
+// truth for input types and their error messages.
+import * as v from "valibot";
+import { parseTimestamp } from "./timestamp";
+
+export const PRIORITIES = ["low", "medium", "high"] as const;
+export const WRITABLE_FIELDS = ["title", "description", "completed", "priority", "tags", "due_date"] as const;
+/** Sent back by clients that PUT an object they read; ignored, never an error. */
+export const READ_ONLY_FIELDS = ["id", "user_id", "completed_at", "created_at", "updated_at", "version"] as const;
+
+/** Length in Unicode code points, as the contract counts characters. */
+const codePoints = (text: string) => {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+};
+
+/** A string Postgres can store as sent: no NUL, no lone surrogate. */
+export const Text = v.pipe(
+  v.string("must be a string"),
+  v.check((text) => text.isWellFormed() && !text.includes("\u0000"), "must not contain NUL or unpaired surrogate characters"),
+);
+
+const lengthBetween = (min: number, max: number) =>
+  v.check((text: string) => {
+    const length = codePoints(text);
+    return length >= min && length <= max;
+  }, `must be ${min} to ${max} characters`);
+
+export const Title = v.pipe(Text, v.trim(), lengthBetween(1, 200));
+export const Description = v.nullable(
+  v.pipe(
+    Text,
+    v.check((text) => codePoints(text) <= 1000, "must be at most 1000 characters"),
+  ),
+);
+export const Completed = v.boolean("must be true or false");
+export const Priority = v.picklist(PRIORITIES, `must be one of ${PRIORITIES.join(", ")}`);
+export const Tag = v.pipe(Text, v.trim(), lengthBetween(1, 32));
+export const Tags = v.pipe(
+  v.array(Tag, "must be an array of strings"),
+  v.transform((tags) => [...new Set(tags)]),
+  v.check((tags) => tags.length <= 10, "must have at most 10 distinct tags"),
+);
+/** An RFC 3339 timestamp with offset, normalized to UTC with millisecond precision. */
+export const Timestamp = v.pipe(
+  v.string("must be an RFC 3339 timestamp string"),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const date = parseTimestamp(dataset.value);
+    if (date === undefined) {
+      addIssue({ message: "must be an RFC 3339 timestamp with offset, such as 2026-12-01T17:00:00Z" });
+      return NEVER;
+    }
+    return date.toISOString();
+  }),
+);
+export const DueDate = v.nullable(Timestamp);
+
+const UNKNOWN_FIELD = "is not a writable field";
+
+/** POST and PUT: title required, every other writable field defaults. */
+export const TaskInput = v.strictObject(
+  {
+    title: Title,
+    description: v.optional(Description, null),
+    completed: v.optional(Completed, false),
+    priority: v.optional(Priority, "medium"),
+    tags: v.optional(Tags, []),
+    due_date: v.optional(DueDate, null),
+  },
+  UNKNOWN_FIELD,
+);
+export type TaskInput = v.InferOutput<typeof TaskInput>;
+
+/** PATCH: any non-empty subset of the writable fields. */
+export const TaskPatch = v.pipe(
+  v.strictObject(
+    {
+      title: v.optional(Title),
+      description: v.optional(Description),
+      completed: v.optional(Completed),
+      priority: v.optional(Priority),
+      tags: v.optional(Tags),
+      due_date: v.optional(DueDate),
+    },
+    UNKNOWN_FIELD,
+  ),
+  v.check((patch) => Object.keys(patch).length > 0, `must contain at least one of ${WRITABLE_FIELDS.join(", ")}`),
+);
+export type TaskPatch = v.InferOutput<typeof TaskPatch>;
+
+/** PATCH .../complete with a body: sets the flag instead of toggling it. */
+export const CompleteInput = v.strictObject({ completed: Completed }, "is not accepted here; send only completed");
+
+/** The body without the read-only fields a client may echo back. */
+export function withoutReadOnly(body: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...body };
+  for (const field of READ_ONLY_FIELDS) delete rest[field];
+  return rest;
+}

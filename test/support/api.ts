@@ -1,0 +1,105 @@
+// Calling the Worker under test like a client would, over real HTTP.
+import { randomUUID } from "node:crypto";
+import { SignJWT } from "jose";
+import { inject } from "vitest";
+import { TEST_SECRET } from "./constants.ts";
+
+export const workerUrl = () => inject("workerUrl");
+
+/** A user id no other test uses. */
+export const newUser = () => `user_${randomUUID()}`;
+
+export interface TokenOptions {
+  secret?: string;
+  /** Seconds from now; negative is in the past. Null: no exp claim. */
+  expiresIn?: number | null;
+  notBefore?: number;
+  /** Seconds from now for iat; null: no iat claim. */
+  issuedAt?: number | null;
+  issuer?: string;
+  audience?: string;
+  alg?: "HS256" | "HS384" | "HS512";
+  claims?: Record<string, unknown>;
+}
+
+/** An HS256 token for `sub`, minted the way a Better Auth frontend mints one. */
+export async function tokenFor(sub: string | undefined, options: TokenOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({ ...options.claims }).setProtectedHeader({ alg: options.alg ?? "HS256", typ: "JWT" });
+  if (sub !== undefined) jwt.setSubject(sub);
+  if (options.issuedAt !== null) jwt.setIssuedAt(now + (options.issuedAt ?? 0));
+  if (options.expiresIn !== null) jwt.setExpirationTime(now + (options.expiresIn ?? 3600));
+  if (options.notBefore !== undefined) jwt.setNotBefore(now + options.notBefore);
+  if (options.issuer !== undefined) jwt.setIssuer(options.issuer);
+  if (options.audience !== undefined) jwt.setAudience(options.audience);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_SECRET));
+}
+
+export interface CallOptions {
+  method?: string;
+  /** A token, or null for no Authorization header. Default: a valid token for the path's user. */
+  token?: string | null;
+  /** Sent as JSON unless it is a string (sent as is). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  base?: string;
+}
+
+/** Calls the Worker; for /api/{user}/… paths a valid token for {user} is sent by default. */
+export async function call(path: string, options: CallOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...options.headers };
+  let token = options.token;
+  if (token === undefined) {
+    const user = /^\/api\/([^/]+)\//.exec(path)?.[1];
+    token = user === undefined ? null : await tokenFor(decodeURIComponent(user));
+  }
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    headers["Content-Type"] ??= "application/json";
+  }
+  return fetch(`${options.base ?? workerUrl()}${path}`, { method: options.method ?? "GET", headers, body });
+}
+
+/** Creates a task for `user` and returns it. */
+export async function createTask(user: string, task: Record<string, unknown> = { title: "a task" }): Promise<Task> {
+  const response = await call(`/api/${user}/tasks`, { method: "POST", body: task });
+  if (response.status !== 201) throw new Error(`create failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Task;
+}
+
+export interface Task {
+  id: number;
+  user_id: string;
+  title: string;
+  description: string | null;
+  completed: boolean;
+  completed_at: string | null;
+  priority: "low" | "medium" | "high";
+  tags: string[];
+  due_date: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { path: string; message: string }[];
+  request_id: string;
+}
+
+/** The response's problem+json body, checking its media type and status field. */
+export async function problem(response: Response): Promise<Problem> {
+  const type = response.headers.get("Content-Type") ?? "";
+  if (!type.startsWith("application/problem+json")) {
+    throw new Error(`expected problem+json, got ${type}: ${await response.text()}`);
+  }
+  const body = (await response.json()) as Problem;
+  if (body.status !== response.status) throw new Error(`problem status ${body.status} != ${response.status}`);
+  return body;
+}

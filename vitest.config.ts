@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Each test file talks to the one Worker and Postgres started by the global setup, with
+    // its own fresh user ids, so files run in parallel safely.
+    pool: "forks",
+  },
+});
