@@ -7,4 +7,6 @@ if (!url) {
   process.exit(1);
 }
 const ran = await migrate(url, (line) => console.log(line));
-console.log(ran.length === 0 ? "No migrations to run: the database is up to date." : `Applied ${ran.length} migration(s): ${ran.join(", ")}`);
+console.log(
+  ran.length === 0 ? "No migrations to run: the database is up to date." : `Applied ${ran.length} migration(s): ${ran.join(", ")}`,
+);

@@ -61,9 +61,7 @@ function readAuth(env: Env): Setting<AuthConfig> {
   if (secret.length < MIN_SECRET_LENGTH) {
     return { ok: false, name: "BETTER_AUTH_SECRET", reason: `must be at least ${MIN_SECRET_LENGTH} characters` };
   }
-  const key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "verify",
-  ]);
+  const key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
   return {
     ok: true,
     value: { key, issuer: nonEmpty(env.JWT_ISSUER), audience: nonEmpty(env.JWT_AUDIENCE) },

@@ -1,7 +1,8 @@
 // The first and last stages of every request: give it an id and its config, then stamp the
 // response with the headers every response carries.
-import type { Env } from "../env";
+
 import { configFrom } from "../config";
+import type { Env } from "../env";
 import type { AppRequest } from "./context";
 import { applyCors } from "./cors";
 

@@ -1,7 +1,7 @@
 // GET /health: pings the database with one trivial statement.
 import { required } from "../config";
-import type { Env } from "../env";
 import { query, RETRY_AFTER_SECONDS } from "../db/client";
+import type { Env } from "../env";
 import type { AppRequest } from "../http/context";
 import { json } from "../http/json";
 import { HttpError } from "../http/problem";
@@ -13,9 +13,6 @@ export async function health(request: AppRequest, _env: Env, ctx: ExecutionConte
     return json({ status: "ok", database: "ok" });
   } catch (error) {
     if (!(error instanceof HttpError && error.status === 503)) throw error;
-    return json(
-      { status: "degraded", database: "unreachable" },
-      { status: 503, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } },
-    );
+    return json({ status: "degraded", database: "unreachable" }, { status: 503, headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } });
   }
 }

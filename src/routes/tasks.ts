@@ -1,9 +1,9 @@
 // The task routes: validate input → one SQL statement → shape the response.
 import { required } from "../config";
-import type { Env } from "../env";
 import { query, type Statement } from "../db/client";
-import * as sql from "../db/tasks";
 import type { TaskRow } from "../db/tasks";
+import * as sql from "../db/tasks";
+import type { Env } from "../env";
 import { readJsonObject, requireJsonObject } from "../http/body";
 import type { AppRequest } from "../http/context";
 import { json } from "../http/json";

@@ -54,7 +54,7 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     token = user === undefined ? null : await tokenFor(decodeURIComponent(user));
   }
   if (token !== null) headers.Authorization = `Bearer ${token}`;
-  let body: string | undefined;
+  let body: string | null = null;
   if (options.body !== undefined) {
     body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     headers["Content-Type"] ??= "application/json";

@@ -1,0 +1,100 @@
+// A missing or unusable setting: a 500 problem that names it and one log line, never a crash,
+// and routes that do not need the setting keep working.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { call, newUser, problem, tokenFor } from "./support/api.ts";
+import { TEST_SECRET } from "./support/constants.ts";
+import { type RunningWorker, startWorker } from "./support/worker.ts";
+
+interface Started {
+  worker: RunningWorker;
+  logs: string[];
+}
+
+async function start(bindings: Record<string, string>, withDatabase: boolean): Promise<Started> {
+  const logs: string[] = [];
+  const worker = await startWorker(inject("bundlePath"), {
+    bindings,
+    ...(withDatabase ? { hyperdrive: inject("databaseUrl") } : {}),
+    onLog: (line) => logs.push(line),
+  });
+  return { worker, logs };
+}
+
+async function listAs(base: string): Promise<Response> {
+  const user = newUser();
+  return call(`/api/${user}/tasks`, { base, token: await tokenFor(user) });
+}
+
+describe("without BETTER_AUTH_SECRET", () => {
+  let started: Started;
+  beforeAll(async () => {
+    started = await start({}, true);
+  });
+  afterAll(() => started.worker.stop());
+
+  it("answers API calls with a 500 problem naming BETTER_AUTH_SECRET", async () => {
+    const response = await listAs(started.worker.url);
+    expect(response.status).toBe(500);
+    const body = await problem(response);
+    expect(body.detail).toContain("BETTER_AUTH_SECRET");
+    expect(body.detail).not.toMatch(/at |\.ts|\.js/);
+  });
+
+  it("logs one line naming the setting per failed request", async () => {
+    const before = started.logs.length;
+    await listAs(started.worker.url);
+    await expect.poll(() => started.logs.slice(before).filter((line) => line.includes("BETTER_AUTH_SECRET"))).toHaveLength(1);
+    const line = started.logs.slice(before).find((l) => l.includes("BETTER_AUTH_SECRET")) ?? "";
+    expect(line).not.toContain("\n");
+  });
+
+  it("keeps /health working, since it needs no secret", async () => {
+    const response = await call("/health", { base: started.worker.url });
+    expect(response.status).toBe(200);
+  });
+});
+
+describe("with a BETTER_AUTH_SECRET under 32 characters", () => {
+  let started: Started;
+  const shortSecret = "x".repeat(31);
+  beforeAll(async () => {
+    started = await start({ BETTER_AUTH_SECRET: shortSecret }, true);
+  });
+  afterAll(() => started.worker.stop());
+
+  it("refuses to verify tokens and names the setting, even for a token signed with it", async () => {
+    const user = newUser();
+    const response = await call(`/api/${user}/tasks`, { base: started.worker.url, token: await tokenFor(user, { secret: shortSecret }) });
+    expect(response.status).toBe(500);
+    const body = await problem(response);
+    expect(body.detail).toContain("BETTER_AUTH_SECRET");
+    expect(body.detail).toContain("32");
+    expect(body.detail).not.toContain(shortSecret);
+  });
+});
+
+describe("without a HYPERDRIVE binding", () => {
+  let started: Started;
+  beforeAll(async () => {
+    started = await start({ BETTER_AUTH_SECRET: TEST_SECRET }, false);
+  });
+  afterAll(() => started.worker.stop());
+
+  it("answers API calls with a 500 problem naming HYPERDRIVE", async () => {
+    const response = await listAs(started.worker.url);
+    expect(response.status).toBe(500);
+    expect((await problem(response)).detail).toContain("HYPERDRIVE");
+  });
+
+  it("answers /health with a 500 problem naming HYPERDRIVE", async () => {
+    const response = await call("/health", { base: started.worker.url });
+    expect(response.status).toBe(500);
+    expect((await problem(response)).detail).toContain("HYPERDRIVE");
+  });
+
+  it("still checks the token first: a request without one is 401, not 500", async () => {
+    const response = await call(`/api/${newUser()}/tasks`, { base: started.worker.url, token: null });
+    expect(response.status).toBe(401);
+  });
+});

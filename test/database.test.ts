@@ -1,0 +1,114 @@
+// The database unreachable, silent or slow: a 503 problem with Retry-After within 10 seconds,
+// the request has no effect, and the Worker stays up.
+import net from "node:net";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { freePort } from "../scripts/lib/postgres.ts";
+import { call, createTask, newUser, problem, tokenFor } from "./support/api.ts";
+import { TEST_SECRET } from "./support/constants.ts";
+import { type RunningWorker, startWorker } from "./support/worker.ts";
+
+const CONTRACT_LIMIT_MS = 10_000;
+
+async function timed(request: Promise<Response>): Promise<{ response: Response; ms: number }> {
+  const started = performance.now();
+  const response = await request;
+  return { response, ms: performance.now() - started };
+}
+
+async function expectUnavailable(response: Response): Promise<void> {
+  expect(response.status).toBe(503);
+  expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+}
+
+describe("with the database refusing connections", () => {
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    const closedPort = await freePort();
+    worker = await startWorker(inject("bundlePath"), {
+      hyperdrive: `postgres://postgres:postgres@127.0.0.1:${closedPort}/tasks`,
+      bindings: { BETTER_AUTH_SECRET: TEST_SECRET },
+    });
+  });
+  afterAll(() => worker.stop());
+
+  it("answers /health with 503 degraded and Retry-After", async () => {
+    const { response, ms } = await timed(call("/health", { base: worker.url }));
+    await expectUnavailable(response);
+    expect(await response.json()).toEqual({ status: "degraded", database: "unreachable" });
+    expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
+  });
+
+  it("answers API calls with a 503 problem, and keeps answering (the Worker did not crash)", async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    for (const attempt of [1, 2]) {
+      const { response, ms } = await timed(
+        call(`/api/${user}/tasks`, { base: worker.url, token, method: "POST", body: { title: `attempt ${attempt}` } }),
+      );
+      await expectUnavailable(response);
+      expect((await problem(response)).detail).toMatch(/database/);
+      expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
+    }
+  });
+});
+
+describe("with a database that accepts connections but never answers", () => {
+  let worker: RunningWorker;
+  let blackHole: net.Server;
+  const sockets = new Set<net.Socket>();
+  beforeAll(async () => {
+    blackHole = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+    const { port } = blackHole.address() as net.AddressInfo;
+    worker = await startWorker(inject("bundlePath"), {
+      hyperdrive: `postgres://postgres:postgres@127.0.0.1:${port}/tasks`,
+      bindings: { BETTER_AUTH_SECRET: TEST_SECRET },
+    });
+  });
+  afterAll(async () => {
+    await worker.stop();
+    for (const socket of sockets) socket.destroy();
+    blackHole.close();
+  });
+
+  it("answers with 503 within 10 seconds instead of hanging", async () => {
+    const user = newUser();
+    const { response, ms } = await timed(call(`/api/${user}/tasks`, { base: worker.url, token: await tokenFor(user) }));
+    await expectUnavailable(response);
+    expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
+  });
+});
+
+describe("with a statement blocked by a lock", () => {
+  let locker: pg.Client;
+  beforeAll(async () => {
+    locker = new pg.Client({ connectionString: inject("databaseUrl") });
+    await locker.connect();
+  });
+  afterAll(() => locker.end());
+
+  it("answers 503 within 10 seconds and the blocked write never happens", async () => {
+    const user = newUser();
+    const task = await createTask(user, { title: "before" });
+    await locker.query("BEGIN");
+    await locker.query("SELECT id FROM tasks WHERE id = $1 FOR UPDATE", [task.id]);
+    let ms: number;
+    try {
+      const result = await timed(call(`/api/${user}/tasks/${task.id}`, { method: "PATCH", body: { title: "after" } }));
+      ms = result.ms;
+      await expectUnavailable(result.response);
+      await problem(result.response);
+    } finally {
+      await locker.query("ROLLBACK");
+    }
+    expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
+    // Had the server kept the statement waiting, it would run now that the lock is gone.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await call(`/api/${user}/tasks/${task.id}`);
+    expect(await after.json()).toEqual(task);
+  });
+});
