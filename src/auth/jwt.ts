@@ -9,7 +9,9 @@ export const MAX_TOKEN_AGE_SECONDS = 7 * 24 * 60 * 60;
 const REALM = 'Bearer realm="tasks"';
 
 function unauthorized(detail: string, tokenSent: boolean): HttpError {
-  const challenge = tokenSent ? `${REALM}, error="invalid_token", error_description="${detail}"` : REALM;
+  // RFC 6750: error_description may not contain a double quote or a backslash.
+  const description = detail.replace(/["\\]/g, "'");
+  const challenge = tokenSent ? `${REALM}, error="invalid_token", error_description="${description}"` : REALM;
   return new HttpError(401, detail, { headers: { "WWW-Authenticate": challenge } });
 }
 
@@ -60,6 +62,10 @@ export async function verifyToken(token: string, auth: AuthConfig): Promise<stri
   }
   if (typeof payload.sub !== "string" || payload.sub === "") {
     throw unauthorized('the token has no "sub" claim', true);
+  }
+  // The subject is stored as the owner of tasks; Postgres text cannot hold NUL.
+  if (!payload.sub.isWellFormed() || payload.sub.includes("\u0000")) {
+    throw unauthorized('the token\'s "sub" claim is not a valid user id', true);
   }
   // jose's maxTokenAge would make iat mandatory; the contract only limits it when present.
   const now = Math.floor(Date.now() / 1000);

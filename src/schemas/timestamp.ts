@@ -24,5 +24,10 @@ export function parseTimestamp(text: string): Date | undefined {
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, Number(fraction.padEnd(3, "0").slice(0, 3)));
   const sign = m[9] === "-" ? -1 : 1;
-  return new Date(date.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
+  const instant = new Date(date.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
+  // An offset can push 0001-01-01 or 9999-12-31 out of the four-digit years both ends accept.
+  return instant >= EARLIEST && instant <= LATEST ? instant : undefined;
 }
+
+const EARLIEST = new Date("0001-01-01T00:00:00.000Z");
+const LATEST = new Date("9999-12-31T23:59:59.999Z");

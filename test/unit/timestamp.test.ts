@@ -46,6 +46,12 @@ describe("parseTimestamp", () => {
     expect(parseTimestamp("2100-02-29T00:00:00Z")).toBeUndefined();
   });
 
+  it("rejects instants that an offset moves outside years 0001 to 9999", () => {
+    expect(parseTimestamp("9999-12-31T23:59:59-01:00")).toBeUndefined();
+    expect(parseTimestamp("0001-01-01T00:30:00+01:00")).toBeUndefined();
+    expect(iso("9999-12-31T23:59:59Z")).toBe("9999-12-31T23:59:59.000Z");
+  });
+
   it("handles years before 100 without the Date two-digit-year shift", () => {
     expect(iso("0050-06-01T00:00:00Z")).toBe("0050-06-01T00:00:00.000Z");
   });
