@@ -3,7 +3,6 @@ import { Router } from "itty-router";
 import { withOwner } from "./auth/owner";
 import type { Env } from "./env";
 import type { AppRequest } from "./http/context";
-import { preflight } from "./http/cors";
 import { finish, start } from "./http/lifecycle";
 import { HttpError, toProblem } from "./http/problem";
 import { health } from "./routes/health";
@@ -26,15 +25,24 @@ router
   .patch("/api/:user_id/tasks/:id/complete", withOwner, completeTask)
   .all("*", unmatched);
 
+/** The Allow header for a path: the methods its routes serve, or undefined for an unknown path. */
+function allowFor(request: AppRequest): string | undefined {
+  const path = new URL(request.url).pathname;
+  const methods = router.routes.filter(([method, pattern]) => method !== "ALL" && pattern.test(path)).map(([method]) => method);
+  return methods.length > 0 ? [...new Set(methods), "OPTIONS"].join(", ") : undefined;
+}
+
+/** OPTIONS on any path, with no token: 204, the CORS preflight answer (headers added by finish). */
+function preflight(request: AppRequest): Response | undefined {
+  if (request.method !== "OPTIONS") return undefined;
+  const allow = allowFor(request);
+  return new Response(null, { status: 204, headers: allow === undefined ? {} : { Allow: allow } });
+}
+
 /** 405 with Allow when another method serves this path, else 404. */
 function unmatched(request: AppRequest): never {
-  const path = new URL(request.url).pathname;
-  const allowed = router.routes.filter(([method, pattern]) => method !== "ALL" && pattern.test(path)).map(([method]) => method);
-  if (allowed.length > 0) {
-    throw new HttpError(405, `${request.method} is not allowed on this path`, {
-      headers: { Allow: [...new Set(allowed), "OPTIONS"].join(", ") },
-    });
-  }
+  const allow = allowFor(request);
+  if (allow !== undefined) throw new HttpError(405, `${request.method} is not allowed on this path`, { headers: { Allow: allow } });
   throw new HttpError(404, "no such route");
 }
 

@@ -37,10 +37,15 @@ export function unavailable(): HttpError {
   });
 }
 
+/** The part of the Worker's ExecutionContext used here: closing the connection after responding. */
+export interface Background {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
 /** Runs one statement and returns its rows. */
 export async function query<Row extends QueryResultRow>(
   connectionString: string,
-  ctx: ExecutionContext,
+  ctx: Background,
   statement: Statement,
 ): Promise<Row[]> {
   const client = new Client({

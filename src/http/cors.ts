@@ -6,12 +6,6 @@ const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Ide
 const EXPOSE_HEADERS = "ETag, Link, Location, Retry-After, X-Request-Id";
 const PREFLIGHT_MAX_AGE_SECONDS = "86400";
 
-/** OPTIONS on any path: a 204 preflight answer (its CORS headers are added by applyCors). */
-export function preflight(request: AppRequest): Response | undefined {
-  if (request.method !== "OPTIONS") return undefined;
-  return new Response(null, { status: 204, headers: { Allow: ALLOW_METHODS } });
-}
-
 export function applyCors(request: AppRequest, headers: Headers): void {
   if (request.config.allowedOrigins.size === 0) return;
   headers.append("Vary", "Origin");
