@@ -1,7 +1,6 @@
 // A missing or unusable setting: a 500 problem that names it and one log line, never a crash,
 // and routes that do not need the setting keep working.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { call, newUser, problem, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { type RunningWorker, startWorker } from "./support/worker.ts";

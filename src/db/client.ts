@@ -43,11 +43,7 @@ export interface Background {
 }
 
 /** Runs one statement and returns its rows. */
-export async function query<Row extends QueryResultRow>(
-  connectionString: string,
-  ctx: Background,
-  statement: Statement,
-): Promise<Row[]> {
+export async function query<Row extends QueryResultRow>(connectionString: string, ctx: Background, statement: Statement): Promise<Row[]> {
   const client = new Client({
     connectionString,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -19,7 +19,7 @@ describe("cursor", () => {
       { sort: "-created_at", value: "2026-11-23T10:00:00.123Z", id: 42 },
       { sort: "due_date", value: null, id: 7 },
       { sort: "-priority", value: "high", id: 1 },
-      { sort: "title", value: "Ünïcødé 😀 \"quotes\"", id: 9007199254740991 },
+      { sort: "title", value: 'Ünïcødé 😀 "quotes"', id: 9007199254740991 },
     ] as const;
     for (const cursor of cursors) {
       const text = encodeCursor(cursor);

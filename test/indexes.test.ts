@@ -1,0 +1,165 @@
+// Every shape of list query the Worker sends, for a user with 10,000 tasks among many other
+// users' tasks, is planned on an index: never a sequential scan of the tasks table.
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { listTasks } from "../src/db/tasks.ts";
+import type { Cursor } from "../src/schemas/cursor.ts";
+import { type ListQuery, SORTS, type Sort } from "../src/schemas/list.ts";
+import { newUser } from "./support/api.ts";
+
+const OWN_TASKS = 10_000;
+const OTHER_TASKS = 20_000;
+const OTHER_USERS = 200;
+
+interface PlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  "Index Name"?: string;
+  Plans?: PlanNode[];
+}
+
+/** The node and every node below it. */
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
+const INDEX_SCANS = new Set(["Index Scan", "Index Only Scan", "Bitmap Index Scan"]);
+
+let db: pg.Client;
+const user = newUser();
+/** Sort values of a task in the middle of the user's data, for cursors of every sort. */
+let middle: { created_at: string; updated_at: string; due_date: string; priority: "low" | "medium" | "high"; title: string; id: number };
+
+beforeAll(async () => {
+  db = new pg.Client({ connectionString: inject("databaseUrl") });
+  await db.connect();
+  // Varied on purpose: three priorities, four tag sets, a fifth without due date, half completed,
+  // a third without description; timestamps at millisecond precision like the API's own.
+  await db.query(
+    `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at)
+     SELECT $1,
+            'task ' || i || ' ' || (ARRAY['report', 'email', 'call', 'review', 'plan'])[1 + i % 5],
+            CASE WHEN i % 3 = 0 THEN NULL ELSE 'details of task ' || i END,
+            (i / 7) % 2 = 0,
+            CASE WHEN (i / 7) % 2 = 0 THEN t.created + interval '1 hour' END,
+            (ARRAY['low', 'medium', 'high']::task_priority[])[1 + (i * 7) % 3],
+            CASE i % 4 WHEN 0 THEN '{}'::text[] WHEN 1 THEN ARRAY['work'] WHEN 2 THEN ARRAY['home', 'errand'] ELSE ARRAY['work', 'urgent'] END,
+            CASE WHEN i % 5 = 0 THEN NULL ELSE timestamptz '2030-01-01T00:00:00Z' + ((i * 7919) % 10000) * interval '1 hour' END,
+            t.created,
+            t.created + (i % 17) * interval '1 minute 3.5 seconds'
+     FROM generate_series(1, $2::integer) AS i
+     CROSS JOIN LATERAL (SELECT timestamptz '2026-01-01T00:00:00Z' + i * interval '1 minute 0.123 seconds' AS created) AS t`,
+    [user, OWN_TASKS],
+  );
+  await db.query(
+    `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at)
+     SELECT $1 || (i % $3::integer),
+            'other ' || i || ' ' || (ARRAY['report', 'email', 'call'])[1 + i % 3],
+            CASE WHEN i % 2 = 0 THEN NULL ELSE 'other details ' || i END,
+            i % 2 = 0,
+            CASE WHEN i % 2 = 0 THEN t.created END,
+            (ARRAY['low', 'medium', 'high']::task_priority[])[1 + i % 3],
+            CASE i % 3 WHEN 0 THEN '{}'::text[] WHEN 1 THEN ARRAY['work'] ELSE ARRAY['home'] END,
+            CASE WHEN i % 4 = 0 THEN NULL ELSE timestamptz '2030-01-01T00:00:00Z' + (i % 5000) * interval '1 hour' END,
+            t.created,
+            t.created
+     FROM generate_series(1, $2::integer) AS i
+     CROSS JOIN LATERAL (SELECT timestamptz '2025-06-01T00:00:00Z' + i * interval '37 seconds' AS created) AS t`,
+    [`other_${randomUUID()}_`, OTHER_TASKS, OTHER_USERS],
+  );
+  await db.query("ANALYZE tasks");
+  const { rows } = await db.query<{ id: string; created_at: Date; updated_at: Date; due_date: Date; priority: "low" | "medium" | "high"; title: string }>(
+    `SELECT id, created_at, updated_at, due_date, priority, title FROM tasks
+     WHERE user_id = $1 AND due_date IS NOT NULL ORDER BY id OFFSET $2 LIMIT 1`,
+    [user, OWN_TASKS / 2],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error("seeding failed");
+  middle = {
+    id: Number(row.id),
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    due_date: row.due_date.toISOString(),
+    priority: row.priority,
+    title: row.title,
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await db?.end();
+});
+
+/** A cursor positioned at the middle task for `sort` (or, with `nullDue`, among tasks without due date). */
+function cursorAt(sort: Sort, nullDue = false): Cursor {
+  const key = sort.replace(/^-/, "") as keyof typeof middle;
+  const value = nullDue ? null : String(middle[key]);
+  return { sort, value, id: middle.id };
+}
+
+type Filters = Omit<ListQuery, "status" | "sort" | "limit"> & Partial<Pick<ListQuery, "status" | "limit">>;
+
+interface Shape {
+  name: string;
+  query: ListQuery;
+  cursor?: Cursor;
+}
+
+function shape(name: string, sort: Sort, filters: Filters = {}, cursor?: Cursor): Shape {
+  const query: ListQuery = { status: "all", limit: 100, ...filters, sort };
+  return cursor === undefined ? { name, query } : { name, query, cursor };
+}
+
+const SHAPES: Shape[] = [
+  ...SORTS.flatMap((sort) => [shape(`sort=${sort}`, sort), shape(`sort=${sort} after a cursor`, sort, {}, cursorAt(sort))]),
+  shape("sort=due_date after a cursor among tasks without due date", "due_date", {}, cursorAt("due_date", true)),
+  shape("sort=-due_date after a cursor among tasks without due date", "-due_date", {}, cursorAt("-due_date", true)),
+  shape("sort=-created_at limit=1000", "-created_at", { limit: 1000 }),
+  shape("sort=title limit=1000 after a cursor", "title", { limit: 1000 }, cursorAt("title")),
+  shape("status=pending", "-created_at", { status: "pending" }),
+  shape("status=completed", "-created_at", { status: "completed" }),
+  shape("status=completed after a cursor", "-created_at", { status: "completed" }, cursorAt("-created_at")),
+  shape("priority=high", "-created_at", { priority: "high" }),
+  shape("priority=low sort=title", "title", { priority: "low" }),
+  shape("priority=medium sort=-priority after a cursor", "-priority", { priority: "medium" }, cursorAt("-priority")),
+  shape("tag=work", "-created_at", { tag: "work" }),
+  shape("q=report", "-created_at", { q: "report" }),
+  shape("status=completed tag=work q=report sort=due_date", "due_date", { status: "completed", tag: "work", q: "report" }),
+  shape("status=completed tag=work q=report sort=due_date after a cursor", "due_date", { status: "completed", tag: "work", q: "report" }, cursorAt("due_date")),
+  shape("status=pending tag=urgent q=call sort=-due_date after a null cursor", "-due_date", { status: "pending", tag: "urgent", q: "call" }, cursorAt("-due_date", true)),
+  shape("due_before", "-created_at", { due_before: "2030-03-01T00:00:00.000Z" }),
+  shape("due_after", "-created_at", { due_after: "2030-12-01T00:00:00.000Z" }),
+  shape("due_after and due_before sort=due_date", "due_date", { due_after: "2030-03-01T00:00:00.000Z", due_before: "2030-04-01T00:00:00.000Z" }),
+  shape("due_after sort=-due_date after a cursor", "-due_date", { due_after: "2030-06-01T00:00:00.000Z" }, cursorAt("-due_date")),
+  shape(
+    "every filter sort=-updated_at after a cursor",
+    "-updated_at",
+    { status: "pending", priority: "high", tag: "work", q: "task", due_after: "2030-01-01T00:00:00.000Z", due_before: "2031-01-01T00:00:00.000Z" },
+    cursorAt("-updated_at"),
+  ),
+];
+
+describe(`list queries for a user with ${OWN_TASKS} tasks among ${OTHER_TASKS} of ${OTHER_USERS} other users`, () => {
+  it("seeds what it claims: 10,000 tasks for the user, half of them completed, some without due date", async () => {
+    const { rows } = await db.query<{ total: string; completed: string; undated: string }>(
+      `SELECT count(*) AS total, count(*) FILTER (WHERE completed) AS completed, count(*) FILTER (WHERE due_date IS NULL) AS undated
+       FROM tasks WHERE user_id = $1`,
+      [user],
+    );
+    expect(rows[0]).toEqual({ total: String(OWN_TASKS), completed: expect.any(String), undated: String(OWN_TASKS / 5) });
+    expect(Math.abs(Number(rows[0]?.completed) - OWN_TASKS / 2)).toBeLessThan(OWN_TASKS / 50);
+  });
+
+  it.each(SHAPES.map((s) => [s.name, s] as const))("%s: uses an index, not a sequential scan on tasks", async (_name, { query, cursor }) => {
+    const statement = listTasks(user, query, cursor);
+    const { rows } = await db.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
+    const plan = rows[0]?.["QUERY PLAN"][0]?.Plan;
+    if (plan === undefined) throw new Error("EXPLAIN returned no plan");
+    const nodes = planNodes(plan);
+    const described = JSON.stringify(plan, null, 1);
+    const seqScans = nodes.filter((node) => node["Node Type"] === "Seq Scan" && node["Relation Name"] === "tasks");
+    expect(seqScans, `plan:\n${described}`).toEqual([]);
+    const indexScans = nodes.filter((node) => INDEX_SCANS.has(node["Node Type"]) && node["Relation Name"] !== undefined);
+    expect(indexScans.map((node) => node["Relation Name"]), `plan:\n${described}`).toContain("tasks");
+  });
+});
