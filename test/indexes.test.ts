@@ -24,9 +24,9 @@ function planNodes(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(planNodes)];
 }
 
-const INDEX_SCANS = new Set(["Index Scan", "Index Only Scan", "Bitmap Index Scan"]);
-
 let db: pg.Client;
+/** The names of the indexes on tasks, read from the catalog. */
+let taskIndexes: string[];
 const user = newUser();
 /** Sort values of a task in the middle of the user's data, for cursors of every sort. */
 let middle: { created_at: string; updated_at: string; due_date: string; priority: "low" | "medium" | "high"; title: string; id: number };
@@ -34,6 +34,8 @@ let middle: { created_at: string; updated_at: string; due_date: string; priority
 beforeAll(async () => {
   db = new pg.Client({ connectionString: inject("databaseUrl") });
   await db.connect();
+  // The role's 5-second statement_timeout is for the Worker; seeding may take longer on a slow machine.
+  await db.query("SET statement_timeout = '60s'");
   // Varied on purpose: three priorities, four tag sets, a fifth without due date, half completed,
   // a third without description; timestamps at millisecond precision like the API's own.
   await db.query(
@@ -69,6 +71,8 @@ beforeAll(async () => {
     [`other_${randomUUID()}_`, OTHER_TASKS, OTHER_USERS],
   );
   await db.query("ANALYZE tasks");
+  const indexes = await db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'tasks'");
+  taskIndexes = indexes.rows.map((row) => row.indexname);
   const { rows } = await db.query<{ id: string; created_at: Date; updated_at: Date; due_date: Date; priority: "low" | "medium" | "high"; title: string }>(
     `SELECT id, created_at, updated_at, due_date, priority, title FROM tasks
      WHERE user_id = $1 AND due_date IS NOT NULL ORDER BY id OFFSET $2 LIMIT 1`,
@@ -90,52 +94,54 @@ afterAll(async () => {
   await db?.end();
 });
 
-/** A cursor positioned at the middle task for `sort` (or, with `nullDue`, among tasks without due date). */
-function cursorAt(sort: Sort, nullDue = false): Cursor {
+/** The cursor the Worker would issue for a page ending at the middle task (or at one without due date). */
+function cursorFor(sort: Sort, start: Start): Cursor | undefined {
+  if (start === "first page") return undefined;
   const key = sort.replace(/^-/, "") as keyof typeof middle;
-  const value = nullDue ? null : String(middle[key]);
-  return { sort, value, id: middle.id };
+  return { sort, value: start === "undated" ? null : String(middle[key]), id: middle.id };
 }
 
 type Filters = Omit<ListQuery, "status" | "sort" | "limit"> & Partial<Pick<ListQuery, "status" | "limit">>;
 
+/** Where a page starts: the first page, after the middle task, or among tasks without due date. */
+type Start = "first page" | "middle" | "undated";
+
 interface Shape {
   name: string;
   query: ListQuery;
-  cursor?: Cursor;
+  start: Start;
 }
 
-function shape(name: string, sort: Sort, filters: Filters = {}, cursor?: Cursor): Shape {
-  const query: ListQuery = { status: "all", limit: 100, ...filters, sort };
-  return cursor === undefined ? { name, query } : { name, query, cursor };
+function shape(name: string, sort: Sort, filters: Filters = {}, start: Start = "first page"): Shape {
+  return { name, query: { status: "all", limit: 100, ...filters, sort }, start };
 }
 
 const SHAPES: Shape[] = [
-  ...SORTS.flatMap((sort) => [shape(`sort=${sort}`, sort), shape(`sort=${sort} after a cursor`, sort, {}, cursorAt(sort))]),
-  shape("sort=due_date after a cursor among tasks without due date", "due_date", {}, cursorAt("due_date", true)),
-  shape("sort=-due_date after a cursor among tasks without due date", "-due_date", {}, cursorAt("-due_date", true)),
+  ...SORTS.flatMap((sort) => [shape(`sort=${sort}`, sort), shape(`sort=${sort} after a cursor`, sort, {}, "middle")]),
+  shape("sort=due_date after a cursor among tasks without due date", "due_date", {}, "undated"),
+  shape("sort=-due_date after a cursor among tasks without due date", "-due_date", {}, "undated"),
   shape("sort=-created_at limit=1000", "-created_at", { limit: 1000 }),
-  shape("sort=title limit=1000 after a cursor", "title", { limit: 1000 }, cursorAt("title")),
+  shape("sort=title limit=1000 after a cursor", "title", { limit: 1000 }, "middle"),
   shape("status=pending", "-created_at", { status: "pending" }),
   shape("status=completed", "-created_at", { status: "completed" }),
-  shape("status=completed after a cursor", "-created_at", { status: "completed" }, cursorAt("-created_at")),
+  shape("status=completed after a cursor", "-created_at", { status: "completed" }, "middle"),
   shape("priority=high", "-created_at", { priority: "high" }),
   shape("priority=low sort=title", "title", { priority: "low" }),
-  shape("priority=medium sort=-priority after a cursor", "-priority", { priority: "medium" }, cursorAt("-priority")),
+  shape("priority=medium sort=-priority after a cursor", "-priority", { priority: "medium" }, "middle"),
   shape("tag=work", "-created_at", { tag: "work" }),
   shape("q=report", "-created_at", { q: "report" }),
   shape("status=completed tag=work q=report sort=due_date", "due_date", { status: "completed", tag: "work", q: "report" }),
-  shape("status=completed tag=work q=report sort=due_date after a cursor", "due_date", { status: "completed", tag: "work", q: "report" }, cursorAt("due_date")),
-  shape("status=pending tag=urgent q=call sort=-due_date after a null cursor", "-due_date", { status: "pending", tag: "urgent", q: "call" }, cursorAt("-due_date", true)),
+  shape("status=completed tag=work q=report sort=due_date after a cursor", "due_date", { status: "completed", tag: "work", q: "report" }, "middle"),
+  shape("status=pending tag=urgent q=call sort=-due_date after a null cursor", "-due_date", { status: "pending", tag: "urgent", q: "call" }, "undated"),
   shape("due_before", "-created_at", { due_before: "2030-03-01T00:00:00.000Z" }),
   shape("due_after", "-created_at", { due_after: "2030-12-01T00:00:00.000Z" }),
   shape("due_after and due_before sort=due_date", "due_date", { due_after: "2030-03-01T00:00:00.000Z", due_before: "2030-04-01T00:00:00.000Z" }),
-  shape("due_after sort=-due_date after a cursor", "-due_date", { due_after: "2030-06-01T00:00:00.000Z" }, cursorAt("-due_date")),
+  shape("due_after sort=-due_date after a cursor", "-due_date", { due_after: "2030-06-01T00:00:00.000Z" }, "middle"),
   shape(
     "every filter sort=-updated_at after a cursor",
     "-updated_at",
     { status: "pending", priority: "high", tag: "work", q: "task", due_after: "2030-01-01T00:00:00.000Z", due_before: "2031-01-01T00:00:00.000Z" },
-    cursorAt("-updated_at"),
+    "middle",
   ),
 ];
 
@@ -150,8 +156,8 @@ describe(`list queries for a user with ${OWN_TASKS} tasks among ${OTHER_TASKS} o
     expect(Math.abs(Number(rows[0]?.completed) - OWN_TASKS / 2)).toBeLessThan(OWN_TASKS / 50);
   });
 
-  it.each(SHAPES.map((s) => [s.name, s] as const))("%s: uses an index, not a sequential scan on tasks", async (_name, { query, cursor }) => {
-    const statement = listTasks(user, query, cursor);
+  it.each(SHAPES.map((s) => [s.name, s] as const))("%s: uses an index, not a sequential scan on tasks", async (_name, { query, start }) => {
+    const statement = listTasks(user, query, cursorFor(query.sort, start));
     const { rows } = await db.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
     const plan = rows[0]?.["QUERY PLAN"][0]?.Plan;
     if (plan === undefined) throw new Error("EXPLAIN returned no plan");
@@ -159,7 +165,7 @@ describe(`list queries for a user with ${OWN_TASKS} tasks among ${OTHER_TASKS} o
     const described = JSON.stringify(plan, null, 1);
     const seqScans = nodes.filter((node) => node["Node Type"] === "Seq Scan" && node["Relation Name"] === "tasks");
     expect(seqScans, `plan:\n${described}`).toEqual([]);
-    const indexScans = nodes.filter((node) => INDEX_SCANS.has(node["Node Type"]) && node["Relation Name"] !== undefined);
-    expect(indexScans.map((node) => node["Relation Name"]), `plan:\n${described}`).toContain("tasks");
+    const indexesUsed = nodes.flatMap((node) => node["Index Name"] ?? []);
+    expect(indexesUsed.filter((name) => taskIndexes.includes(name)), `plan:\n${described}`).not.toEqual([]);
   });
 });
