@@ -1,22 +1,13 @@
 // Authentication and ownership (API.md "Authentication and ownership"): which bearer tokens open
 // /api/{user_id}/..., which are a 401 with an RFC 6750 challenge, and when a valid token is a 403.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { call, createTask, newUser, type Problem, problem, tokenFor } from "./support/api.ts";
+import { call, createTask, expectProblem, newUser, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { type RunningWorker, startWorker } from "./support/worker.ts";
 
 const DAY = 24 * 60 * 60;
 const ISSUER = "https://auth.example.com";
 const AUDIENCE = "https://app.example.com";
-
-/** The problem body of an error response, checking its status and that it quotes the X-Request-Id. */
-async function expectProblem(response: Response, status: number): Promise<Problem> {
-  expect(response.status).toBe(status);
-  const body = await problem(response);
-  expect(body.request_id).toBeTruthy();
-  expect(body.request_id).toBe(response.headers.get("X-Request-Id"));
-  return body;
-}
 
 /** A 401 for a request that carried no bearer token: a plain Bearer challenge, no error code. */
 async function expectNoTokenChallenge(response: Response): Promise<void> {

@@ -1,20 +1,11 @@
 // The HTTP envelope every response shares (API.md "Errors" and "Headers"): request ids, content
 // types, caching, 404/405 routing, OPTIONS, CORS and /health.
 import { describe, expect, it } from "vitest";
-import { call, createTask, newUser, type Problem, problem, tokenFor } from "./support/api.ts";
+import { call, createTask, expectProblem, newUser, tokenFor } from "./support/api.ts";
 import { ALLOWED_ORIGIN } from "./support/constants.ts";
 
 const JSON_UTF8 = /^application\/json;\s*charset=utf-8$/i;
 const PROBLEM_UTF8 = /^application\/problem\+json;\s*charset=utf-8$/i;
-
-/** The problem body of an error response, checking its status and that it quotes the X-Request-Id. */
-async function expectProblem(response: Response, status: number): Promise<Problem> {
-  expect(response.status).toBe(status);
-  const body = await problem(response);
-  expect(body.request_id).toBeTruthy();
-  expect(body.request_id).toBe(response.headers.get("X-Request-Id"));
-  return body;
-}
 
 /** A comma-separated header as a sorted list of its trimmed, upper-cased items. */
 function items(response: Response, name: string): string[] {

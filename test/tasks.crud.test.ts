@@ -1,7 +1,7 @@
 // The task routes as API.md promises them: create, read, replace, patch, complete, delete,
 // ownership, and the {id} path segment.
 import { describe, expect, it } from "vitest";
-import { call, createTask, newUser, type Problem, problem, type Task, tokenFor } from "./support/api.ts";
+import { call, createTask, expectProblem, newUser, type Task, tokenFor } from "./support/api.ts";
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 /** Slack for comparing server timestamps with this process's clock (same machine). */
@@ -24,14 +24,6 @@ async function listTasks(user: string): Promise<Task[]> {
   const response = await call(tasksPath(user));
   expect(response.status).toBe(200);
   return (await response.json()) as Task[];
-}
-
-/** Checks status and media type, and for 422 that an error names `path`. */
-async function expectProblem(response: Response, status: number, path?: string): Promise<Problem> {
-  expect(response.status).toBe(status);
-  const body = await problem(response);
-  if (path !== undefined) expect(body.errors?.map((error) => error.path)).toContain(path);
-  return body;
 }
 
 function expectWithin(timestamp: string | null, before: number, after: number): void {

@@ -1,7 +1,7 @@
 // Every field rule of API.md's task table, and how request bodies are read (400, 413, 415),
 // checked on POST; after every rejected write the user's tasks are listed to show nothing changed.
 import { describe, expect, it } from "vitest";
-import { call, createTask, newUser, type Problem, problem, type Task, tokenFor, workerUrl } from "./support/api.ts";
+import { call, createTask, expectProblem, newUser, type Problem, type Task, tokenFor, workerUrl } from "./support/api.ts";
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const MAX_BODY_BYTES = 64 * 1024;
@@ -19,14 +19,6 @@ async function readTask(user: string, id: number): Promise<Task> {
   const response = await call(taskPath(user, id));
   expect(response.status).toBe(200);
   return (await response.json()) as Task;
-}
-
-/** Checks status and media type, and for 422 that an error names `path`. */
-async function expectProblem(response: Response, status: number, path?: string): Promise<Problem> {
-  expect(response.status).toBe(status);
-  const body = await problem(response);
-  if (path !== undefined) expect(body.errors?.map((error) => error.path)).toContain(path);
-  return body;
 }
 
 /** POSTs `body` (a string is sent as is) for a fresh user: expects 201 and returns the task. */

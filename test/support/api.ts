@@ -1,7 +1,7 @@
 // Calling the Worker under test like a client would, over real HTTP.
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { TEST_SECRET } from "./constants.ts";
 
 export const workerUrl = () => inject("workerUrl");
@@ -101,5 +101,18 @@ export async function problem(response: Response): Promise<Problem> {
   }
   const body = (await response.json()) as Problem;
   if (body.status !== response.status) throw new Error(`problem status ${body.status} != ${response.status}`);
+  return body;
+}
+
+/**
+ * Checks an error response: its status, a problem+json body whose request_id is the response's
+ * X-Request-Id, and (when given) an `errors` entry for `path`. Returns the body.
+ */
+export async function expectProblem(response: Response, status: number, path?: string): Promise<Problem> {
+  expect(response.status).toBe(status);
+  const body = await problem(response);
+  expect(body.request_id).toBeTruthy();
+  expect(body.request_id).toBe(response.headers.get("X-Request-Id"));
+  if (path !== undefined) expect(body.errors?.map((error) => error.path)).toContain(path);
   return body;
 }
