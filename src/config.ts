@@ -1,8 +1,8 @@
 // Reads and checks the Worker's settings once per isolate into a typed object. A missing or
 // unusable setting does not crash the Worker: using it throws a 500 problem naming it, with
 // one log line, so routes that do not need it (such as /health without a secret) keep working.
-import type { Env } from "./env";
-import { HttpError } from "./http/problem";
+import type { Env } from "./env.ts";
+import { HttpError } from "./http/problem.ts";
 
 export const MIN_SECRET_LENGTH = 32;
 

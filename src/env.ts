@@ -1,6 +1,7 @@
 // The Worker's bindings, as declared in wrangler.toml and set as secrets.
 export interface Env {
-  HYPERDRIVE?: Hyperdrive;
+  /** The Hyperdrive binding; only its connection string is used. */
+  HYPERDRIVE?: { readonly connectionString: string };
   DATABASE_URL?: string;
   BETTER_AUTH_SECRET?: string;
   BETTER_AUTH_URL?: string;

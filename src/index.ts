@@ -1,12 +1,12 @@
 // The Worker: the router, and the order every request goes through it.
 import { Router } from "itty-router";
-import { withOwner } from "./auth/owner";
-import type { Env } from "./env";
-import type { AppRequest } from "./http/context";
-import { finish, start } from "./http/lifecycle";
-import { HttpError, toProblem } from "./http/problem";
-import { health } from "./routes/health";
-import { completeTask, createTask, deleteTask, getTask, listTasks, patchTask, replaceTask } from "./routes/tasks";
+import { withOwner } from "./auth/owner.ts";
+import type { Env } from "./env.ts";
+import type { AppRequest } from "./http/context.ts";
+import { finish, start } from "./http/lifecycle.ts";
+import { HttpError, toProblem } from "./http/problem.ts";
+import { health } from "./routes/health.ts";
+import { completeTask, createTask, deleteTask, getTask, listTasks, patchTask, replaceTask } from "./routes/tasks.ts";
 
 const router = Router<AppRequest, [Env, ExecutionContext]>({
   before: [start, preflight],

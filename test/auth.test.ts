@@ -1,9 +1,9 @@
 // Authentication and ownership (API.md "Authentication and ownership"): which bearer tokens open
 // /api/{user_id}/..., which are a 401 with an RFC 6750 challenge, and when a valid token is a 403.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, expectProblem, newUser, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
-import { type RunningWorker, startWorker } from "./support/worker.ts";
 
 const DAY = 24 * 60 * 60;
 const ISSUER = "https://auth.example.com";

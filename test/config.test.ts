@@ -1,9 +1,9 @@
 // A missing or unusable setting: a 500 problem that names it and one log line, never a crash,
 // and routes that do not need the setting keep working.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
 import { call, newUser, problem, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
-import { type RunningWorker, startWorker } from "./support/worker.ts";
 
 interface Started {
   worker: RunningWorker;

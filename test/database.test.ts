@@ -4,9 +4,9 @@ import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../scripts/lib/postgres.ts";
+import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, newUser, problem, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
-import { type RunningWorker, startWorker } from "./support/worker.ts";
 
 const CONTRACT_LIMIT_MS = 10_000;
 

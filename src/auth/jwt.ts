@@ -1,7 +1,7 @@
 // Bearer token → user id. HS256 tokens signed with BETTER_AUTH_SECRET, verified with jose.
 import { errors, jwtVerify } from "jose";
-import type { AuthConfig } from "../config";
-import { HttpError } from "../http/problem";
+import type { AuthConfig } from "../config.ts";
+import { HttpError } from "../http/problem.ts";
 
 export const CLOCK_TOLERANCE_SECONDS = 60;
 export const MAX_TOKEN_AGE_SECONDS = 7 * 24 * 60 * 60;

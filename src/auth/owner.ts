@@ -1,10 +1,10 @@
 // Middleware for /api/{user_id}/...: the bearer token must be valid (401) and its subject must
 // be the {user_id} of the path (403). Sets request.userId for the handlers.
-import { required } from "../config";
-import type { Env } from "../env";
-import type { AppRequest } from "../http/context";
-import { HttpError } from "../http/problem";
-import { bearerToken, verifyToken } from "./jwt";
+import { required } from "../config.ts";
+import type { Env } from "../env.ts";
+import type { AppRequest } from "../http/context.ts";
+import { HttpError } from "../http/problem.ts";
+import { bearerToken, verifyToken } from "./jwt.ts";
 
 export async function withOwner(request: AppRequest, _env: Env, _ctx: ExecutionContext): Promise<undefined> {
   const auth = required(request.config.auth);

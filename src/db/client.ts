@@ -2,7 +2,7 @@
 // (which pools the real connections), with timeouts so no request hangs, and driver errors
 // mapped to 503 (safe to retry) or 500. Nothing else in src/ imports pg.
 import { Client, type QueryResultRow } from "pg";
-import { HttpError } from "../http/problem";
+import { HttpError } from "../http/problem.ts";
 
 /** One parameterized SQL statement: a single round trip. */
 export interface Statement {

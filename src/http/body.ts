@@ -1,6 +1,6 @@
 // Reads a request body as a JSON object: 415 for another media type, 413 over 64 KiB
 // (checked while streaming, so a huge chunked body is never buffered), 400 for bad JSON.
-import { HttpError } from "./problem";
+import { HttpError } from "./problem.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

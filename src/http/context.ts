@@ -1,6 +1,6 @@
 // What the router carries along with each request.
 import type { IRequest } from "itty-router";
-import type { Config } from "../config";
+import type { Config } from "../config.ts";
 
 export type AppRequest = IRequest & {
   /** The request id: the client's X-Request-Id when sane, else generated. */

@@ -1,5 +1,5 @@
 // CORS for the origins in ALLOWED_ORIGINS; every other origin gets no CORS headers at all.
-import type { AppRequest } from "./context";
+import type { AppRequest } from "./context.ts";
 
 const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";

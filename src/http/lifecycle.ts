@@ -1,10 +1,10 @@
 // The first and last stages of every request: give it an id and its config, then stamp the
 // response with the headers every response carries.
 
-import { configFrom } from "../config";
-import type { Env } from "../env";
-import type { AppRequest } from "./context";
-import { applyCors } from "./cors";
+import { configFrom } from "../config.ts";
+import type { Env } from "../env.ts";
+import type { AppRequest } from "./context.ts";
+import { applyCors } from "./cors.ts";
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -12,16 +12,16 @@ interface HttpErrorOptions {
 }
 
 export class HttpError extends Error {
+  readonly status: number;
+  readonly detail: string;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-    options: HttpErrorOptions = {},
-  ) {
+  constructor(status: number, detail: string, options: HttpErrorOptions = {}) {
     super(detail);
     this.name = "HttpError";
+    this.status = status;
+    this.detail = detail;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
   }

@@ -1,6 +1,6 @@
 // Runs a valibot schema over client input; any issue becomes one 422 problem listing them all.
 import * as v from "valibot";
-import { type FieldError, HttpError } from "./problem";
+import { type FieldError, HttpError } from "./problem.ts";
 
 function toFieldError(issue: v.BaseIssue<unknown>): FieldError {
   const path = v.getDotPath(issue) ?? "";

@@ -1,10 +1,10 @@
 // GET /health: pings the database with one trivial statement.
-import { required } from "../config";
-import { query, RETRY_AFTER_SECONDS } from "../db/client";
-import type { Env } from "../env";
-import type { AppRequest } from "../http/context";
-import { json } from "../http/json";
-import { HttpError } from "../http/problem";
+import { required } from "../config.ts";
+import { query, RETRY_AFTER_SECONDS } from "../db/client.ts";
+import type { Env } from "../env.ts";
+import type { AppRequest } from "../http/context.ts";
+import { json } from "../http/json.ts";
+import { HttpError } from "../http/problem.ts";
 
 export async function health(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
   const connectionString = required(request.config.database);

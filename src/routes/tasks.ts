@@ -1,36 +1,17 @@
 // The task routes: validate input → one SQL statement → shape the response.
-import { required } from "../config";
-import { query, type Statement } from "../db/client";
-import type { TaskRow } from "../db/tasks";
-import * as sql from "../db/tasks";
-import type { Env } from "../env";
-import { readJsonObject, requireJsonObject } from "../http/body";
-import type { AppRequest } from "../http/context";
-import { json } from "../http/json";
-import { HttpError } from "../http/problem";
-import { validate } from "../http/validate";
-import { decodeCursor, encodeCursor } from "../schemas/cursor";
-import { parseListQuery, type SortKey } from "../schemas/list";
-import { CompleteInput, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task";
-
-export type Task = ReturnType<typeof toTask>;
-
-function toTask(row: TaskRow) {
-  return {
-    id: Number(row.id),
-    user_id: row.user_id,
-    title: row.title,
-    description: row.description,
-    completed: row.completed,
-    completed_at: row.completed_at?.toISOString() ?? null,
-    priority: row.priority,
-    tags: row.tags,
-    due_date: row.due_date?.toISOString() ?? null,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-    version: row.version,
-  };
-}
+import { required } from "../config.ts";
+import { query, type Statement } from "../db/client.ts";
+import type { TaskRow } from "../db/tasks.ts";
+import * as sql from "../db/tasks.ts";
+import type { Env } from "../env.ts";
+import { readJsonObject, requireJsonObject } from "../http/body.ts";
+import type { AppRequest } from "../http/context.ts";
+import { jsonText } from "../http/json.ts";
+import { HttpError } from "../http/problem.ts";
+import { validate } from "../http/validate.ts";
+import { decodeCursor, encodeCursor } from "../schemas/cursor.ts";
+import { parseListQuery } from "../schemas/list.ts";
+import { CompleteInput, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
 
 function run(request: AppRequest, ctx: ExecutionContext, statement: Statement): Promise<TaskRow[]> {
   return query<TaskRow>(required(request.config.database), ctx, statement);
@@ -53,7 +34,7 @@ function taskId(request: AppRequest): number {
 async function one(request: AppRequest, ctx: ExecutionContext, statement: Statement): Promise<Response> {
   const [row] = await run(request, ctx, statement);
   if (row === undefined) throw notFound();
-  return json(toTask(row));
+  return jsonText(row.json);
 }
 
 export async function listTasks(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -61,15 +42,14 @@ export async function listTasks(request: AppRequest, _env: Env, ctx: ExecutionCo
   const params = parseListQuery(url.searchParams);
   const cursor = params.cursor === undefined ? undefined : decodeCursor(params.cursor, params.sort);
   const rows = await run(request, ctx, sql.listTasks(request.userId, params, cursor));
-  const page = rows.slice(0, params.limit).map(toTask);
+  const page = rows.slice(0, params.limit);
   const last = page.at(-1);
   const headers: Record<string, string> = {};
   if (rows.length > params.limit && last !== undefined) {
-    const key = params.sort.replace(/^-/, "") as SortKey;
-    url.searchParams.set("cursor", encodeCursor({ sort: params.sort, value: last[key], id: last.id }));
+    url.searchParams.set("cursor", encodeCursor({ sort: params.sort, value: last.cursor_value ?? null, id: Number(last.id) }));
     headers.Link = `<${url.href}>; rel="next"`;
   }
-  return json(page, { headers });
+  return jsonText(`[${page.map((row) => row.json).join(",")}]`, { headers });
 }
 
 export async function createTask(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -78,7 +58,7 @@ export async function createTask(request: AppRequest, _env: Env, ctx: ExecutionC
   if (row === undefined) throw new Error("INSERT … RETURNING returned no row");
   const url = new URL(request.url);
   const location = `${url.origin}${url.pathname.replace(/\/+$/, "")}/${row.id}`;
-  return json(toTask(row), { status: 201, headers: { Location: location } });
+  return jsonText(row.json, { status: 201, headers: { Location: location } });
 }
 
 export async function getTask(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {

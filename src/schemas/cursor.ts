@@ -1,9 +1,9 @@
 // The opaque `cursor` of keyset pagination: the sort it belongs to and the last row's sort
 // value and id, as base64url JSON. A cursor that does not decode to exactly that is a 422.
 import * as v from "valibot";
-import { HttpError } from "../http/problem";
-import type { Sort, SortKey } from "./list";
-import { Priority, Timestamp, Title } from "./task";
+import { HttpError } from "../http/problem.ts";
+import type { Sort, SortKey } from "./list.ts";
+import { Priority, Timestamp, Title } from "./task.ts";
 
 export interface Cursor {
   sort: Sort;

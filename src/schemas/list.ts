@@ -1,8 +1,8 @@
 // Query parameters of GET /api/{user_id}/tasks. Unknown, repeated or invalid ones are a 422.
 import * as v from "valibot";
-import { HttpError } from "../http/problem";
-import { validate } from "../http/validate";
-import { Priority, Tag, Text, Timestamp } from "./task";
+import { HttpError } from "../http/problem.ts";
+import { validate } from "../http/validate.ts";
+import { Priority, Tag, Text, Timestamp } from "./task.ts";
 
 export const SORT_KEYS = ["created_at", "updated_at", "due_date", "priority", "title"] as const;
 export type SortKey = (typeof SORT_KEYS)[number];

@@ -1,7 +1,7 @@
 // The task's writable fields and the request bodies that carry them: the single source of
 // truth for input types and their error messages.
 import * as v from "valibot";
-import { parseTimestamp } from "./timestamp";
+import { parseTimestamp } from "./timestamp.ts";
 
 export const PRIORITIES = ["low", "medium", "high"] as const;
 export const WRITABLE_FIELDS = ["title", "description", "completed", "priority", "tags", "due_date"] as const;

@@ -1,15 +1,14 @@
 // Once per `npm test`: a real Postgres (embedded, or DATABASE_URL when set), migrated; the
 // Worker bundled by wrangler exactly as `wrangler deploy` would; and that bundle served by
 // Miniflare in workerd with a Hyperdrive binding to the database.
-import { execFileSync } from "node:child_process";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../scripts/lib/migrate.ts";
 import { freePort, startPostgres } from "../../scripts/lib/postgres.ts";
+import { buildWorker, startWorker } from "../../scripts/lib/worker.ts";
 import { ALLOWED_ORIGIN, TEST_SECRET } from "./constants.ts";
-import { startWorker } from "./worker.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -17,17 +16,6 @@ declare module "vitest" {
     databaseUrl: string;
     bundlePath: string;
   }
-}
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
-
-function buildWorker(outdir: string): string {
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir], {
-    cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-    stdio: "pipe",
-  });
-  return path.join(outdir, "index.js");
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -51,7 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       databaseUrl = postgres.url;
     }
     await migrate(databaseUrl);
-    const bundlePath = buildWorker(path.join(scratch, "dist"));
+    const bundlePath = buildWorker(path.join(scratch, "dist")).path;
     const worker = await startWorker(bundlePath, {
       hyperdrive: databaseUrl,
       bindings: { BETTER_AUTH_SECRET: TEST_SECRET, ALLOWED_ORIGINS: ALLOWED_ORIGIN },

@@ -1,9 +1,28 @@
-// Serves the bundled Worker in workerd through Miniflare, with the compatibility settings of
-// wrangler.toml. The global setup starts the main one; a test may start its own with other
-// bindings (no secret, a database that is down, …) and must stop it.
+// The Worker as it would be deployed: bundled by `wrangler deploy --dry-run`, then served in
+// workerd through Miniflare with the compatibility settings of wrangler.toml. Used by the tests
+// (a main Worker, plus extra ones with other bindings) and by the benchmark.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+export interface Bundle {
+  path: string;
+  /** What wrangler printed, e.g. "Total Upload: 273.16 KiB / gzip: 60.38 KiB". */
+  report: string;
+}
+
+/** Bundles the Worker exactly as `wrangler deploy` would upload it, into `outdir`. */
+export function buildWorker(outdir: string): Bundle {
+  const report = execFileSync(
+    process.execPath,
+    [path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir],
+    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" }, stdio: "pipe", encoding: "utf8" },
+  );
+  return { path: path.join(outdir, "index.js"), report };
+}
 
 export interface WorkerOptions {
   /** Where the HYPERDRIVE binding points; omitted: no binding at all. */
@@ -11,6 +30,8 @@ export interface WorkerOptions {
   bindings?: Record<string, string>;
   /** Receives each line the Worker logs. */
   onLog?: (line: string) => void;
+  /** Opens the V8 inspector on this port (for CPU profiles). */
+  inspectorPort?: number;
 }
 
 export interface RunningWorker {
@@ -18,7 +39,7 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-const WRANGLER_TOML = readFileSync(path.resolve(import.meta.dirname, "../../wrangler.toml"), "utf8");
+const WRANGLER_TOML = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
 
 function tomlValue(key: string): string {
   const match = new RegExp(`^${key}\\s*=\\s*(.+)$`, "m").exec(WRANGLER_TOML);
@@ -36,6 +57,7 @@ export async function startWorker(bundlePath: string, options: WorkerOptions = {
   const miniflare = new Miniflare({
     host: "127.0.0.1",
     port: 0,
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     ...(onLog === undefined ? {} : { handleStructuredLogs: (log: { message: string }) => onLog(log.message) }),
     workers: [
       {

@@ -1,0 +1,134 @@
+// A CPU profile of the Worker under load, through the V8 inspector workerd opens, attributed to
+// the parts of a request: routing, auth, validation, the pg driver, our own code, the runtime's
+// sockets, and the rest. The bundle's esbuild module markers ("// node_modules/pg/lib/…") map
+// profiled lines back to packages.
+import { readFileSync } from "node:fs";
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+}
+
+export interface ProfileShare {
+  part: string;
+  /** Share of the isolate's busy (non-idle) time, in percent. */
+  percent: number;
+}
+
+export interface CpuProfile {
+  /** Wall time profiled, in seconds. */
+  seconds: number;
+  /** Fraction of that time the isolate was busy. */
+  busy: number;
+  parts: ProfileShare[];
+}
+
+/** Which part of a request a bundled module belongs to. */
+function partOfModule(module: string): string {
+  if (module.startsWith("src/")) return "our code (src/)";
+  if (module.includes("itty-router")) return "routing (itty-router)";
+  if (module.includes("/jose/")) return "auth (jose)";
+  if (module.includes("/valibot/")) return "validation (valibot)";
+  if (/node_modules\/(pg|pg-[a-z-]+|postgres-[a-z]+|pgpass|split2|xtend)\//.test(module)) return "pg driver";
+  return `other JS (${module})`;
+}
+
+/** Which part a runtime (non-bundle) frame belongs to. */
+function partOfNative(functionName: string, url: string): string {
+  if (["connect", "read", "write", "close"].includes(functionName) || url.startsWith("cloudflare:sockets")) return "runtime: TCP sockets";
+  if (url.startsWith("node-internal:")) return "pg driver (Node compat: Buffer, events)";
+  if (["verify", "sign", "importKey", "digest"].includes(functionName)) return "auth (WebCrypto)";
+  if (functionName === "(garbage collector)") return "runtime: garbage collection";
+  return "runtime: other (HTTP, timers, program)";
+}
+
+function bundleModules(bundlePath: string): { line: number; module: string }[] {
+  const starts: { line: number; module: string }[] = [];
+  readFileSync(bundlePath, "utf8")
+    .split("\n")
+    .forEach((text, index) => {
+      const match = /^\/\/ ((?:src|node_modules)\/\S+)$/.exec(text);
+      if (match?.[1]) starts.push({ line: index, module: match[1] });
+    });
+  return starts;
+}
+
+/** One Chrome DevTools Protocol call over Node's built-in WebSocket. */
+async function send(socket: WebSocket, id: number, method: string, params: object = {}): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (event: MessageEvent) => {
+      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
+      if (message.id !== id) return;
+      socket.removeEventListener("message", onMessage);
+      if (message.error) reject(new Error(JSON.stringify(message.error)));
+      else resolve(message.result);
+    };
+    socket.addEventListener("message", onMessage);
+    socket.send(JSON.stringify({ id, method, params }));
+  });
+}
+
+/** Runs `load` while sampling the Worker's CPU, and attributes the samples. */
+export async function profileWhile(inspectorPort: number, bundlePath: string, load: () => Promise<unknown>): Promise<CpuProfile> {
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
+    webSocketDebuggerUrl: string;
+    title?: string;
+  }[];
+  const target = targets.find((t) => t.title?.includes("task-api")) ?? targets[0];
+  if (!target) throw new Error("no inspector target");
+  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve, { once: true });
+    socket.addEventListener("error", reject, { once: true });
+  });
+  await send(socket, 1, "Profiler.enable");
+  await send(socket, 2, "Profiler.setSamplingInterval", { interval: 200 });
+  await send(socket, 3, "Profiler.start");
+  await load();
+  const { profile } = (await send(socket, 4, "Profiler.stop")) as { profile: Profile };
+  socket.close();
+
+  const modules = bundleModules(bundlePath);
+  const moduleAt = (line: number) => {
+    let lo = 0;
+    let hi = modules.length - 1;
+    let found = "unknown";
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const entry = modules[mid] as { line: number; module: string };
+      if (entry.line <= line) {
+        found = entry.module;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+  const hits = new Map<string, number>();
+  let idle = 0;
+  let total = 0;
+  for (const node of profile.nodes) {
+    const count = node.hitCount ?? 0;
+    if (count === 0) continue;
+    total += count;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === "(idle)") {
+      idle += count;
+      continue;
+    }
+    const part =
+      url.endsWith(".js") && !url.startsWith("node-internal:") ? partOfModule(moduleAt(lineNumber)) : partOfNative(functionName, url);
+    hits.set(part, (hits.get(part) ?? 0) + count);
+  }
+  const busy = Math.max(total - idle, 1);
+  return {
+    seconds: (profile.endTime - profile.startTime) / 1e6,
+    busy: busy / Math.max(total, 1),
+    parts: [...hits].map(([part, count]) => ({ part, percent: (count / busy) * 100 })).sort((a, b) => b.percent - a.percent),
+  };
+}

@@ -1,0 +1,195 @@
+// The load scenarios and the autocannon runner that measures one at a time: throughput,
+// exact latency percentiles (from every response time), non-2xx, errors, and the SQL
+// statements Postgres executed per request (pg_stat_statements).
+import autocannon from "autocannon";
+import type pg from "pg";
+
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface BenchRequest {
+  method: Method;
+  path: string;
+  body?: unknown;
+}
+
+export interface Scenario {
+  name: string;
+  next: () => BenchRequest;
+}
+
+export interface ScenarioResult {
+  name: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  sqlPerRequest: number;
+}
+
+export interface BenchIds {
+  heavy: number[];
+  deletePool: number[];
+}
+
+export interface ScenarioContext {
+  ids: BenchIds;
+  tokens: Record<string, string>;
+  heavyUser: string;
+  writerUser: string;
+  deleteUser: string;
+  deepCursor: string;
+}
+
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+const PRIORITIES = ["low", "medium", "high"] as const;
+
+export function scenarios(c: ScenarioContext): Scenario[] {
+  const heavy = `/api/${c.heavyUser}/tasks`;
+  const writer = `/api/${c.writerUser}/tasks`;
+  const deleter = `/api/${c.deleteUser}/tasks`;
+  let deleted = 0;
+  const listFirst = (): BenchRequest => ({ method: "GET", path: `${heavy}?limit=100` });
+  const getOne = (): BenchRequest => ({ method: "GET", path: `${heavy}/${pick(c.ids.heavy)}` });
+  const create = (): BenchRequest => ({
+    method: "POST",
+    path: writer,
+    body: { title: `Bench task ${Math.random().toString(36).slice(2)}`, tags: ["bench"], priority: pick(PRIORITIES) },
+  });
+  const patch = (): BenchRequest => ({
+    method: "PATCH",
+    path: `${heavy}/${pick(c.ids.heavy)}`,
+    body: { title: `Patched ${Math.random().toString(36).slice(2)}`, priority: pick(PRIORITIES) },
+  });
+  return [
+    { name: "list first page", next: listFirst },
+    {
+      name: "list status+tag+q, sort=due_date",
+      next: () => ({ method: "GET", path: `${heavy}?status=pending&tag=work&q=report&sort=due_date` }),
+    },
+    { name: "list deep page (cursor)", next: () => ({ method: "GET", path: `${heavy}?limit=100&cursor=${c.deepCursor}` }) },
+    { name: "get one", next: getOne },
+    { name: "create", next: create },
+    {
+      name: "put",
+      next: () => ({
+        method: "PUT",
+        path: `${heavy}/${pick(c.ids.heavy)}`,
+        body: { title: "Replaced", description: "full replacement", priority: pick(PRIORITIES), tags: ["work"], due_date: null },
+      }),
+    },
+    { name: "patch", next: patch },
+    { name: "complete (toggle)", next: () => ({ method: "PATCH", path: `${heavy}/${pick(c.ids.heavy)}/complete` }) },
+    {
+      name: "delete",
+      next: () => {
+        const id = c.ids.deletePool[deleted++ % c.ids.deletePool.length];
+        return { method: "DELETE", path: `${deleter}/${id}` };
+      },
+    },
+    {
+      name: "mixed 80% read / 20% write",
+      next: () => {
+        const roll = Math.random();
+        if (roll < 0.8) return roll < 0.32 ? listFirst() : getOne();
+        return roll < 0.9 ? patch() : create();
+      },
+    },
+  ];
+}
+
+function tokenFor(path: string, tokens: Record<string, string>): string {
+  const user = /^\/api\/([^/]+)\//.exec(path)?.[1] ?? "";
+  const token = tokens[user];
+  if (token === undefined) throw new Error(`no token for ${user}`);
+  return token;
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+export interface RunOptions {
+  url: string;
+  connections: number;
+  tokens: Record<string, string>;
+}
+
+type Length = { seconds: number } | { amount: number };
+
+/** Drives `scenario` for a time or a number of requests; returns latencies (ms) and autocannon's result. */
+export async function drive(
+  scenario: Scenario,
+  options: RunOptions,
+  length: Length,
+): Promise<{ latencies: number[]; result: autocannon.Result }> {
+  const latencies: number[] = [];
+  const settings = {
+    url: options.url,
+    connections: options.connections,
+    ...("seconds" in length ? { duration: length.seconds } : { amount: length.amount }),
+    timeout: 15,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const next = scenario.next();
+          const headers: Record<string, string> = { authorization: `Bearer ${tokenFor(next.path, options.tokens)}` };
+          if (next.body !== undefined) headers["content-type"] = "application/json";
+          return {
+            ...request,
+            method: next.method,
+            path: next.path,
+            headers,
+            ...(next.body === undefined ? { body: "" } : { body: JSON.stringify(next.body) }),
+          };
+        },
+      },
+    ],
+  } satisfies autocannon.Options;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(settings, (error, done) => (error ? reject(error) : resolve(done)));
+    instance.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  });
+  return { latencies, result };
+}
+
+/** Statements Postgres executed since the last reset, not counting the bench's own. */
+async function statementsSinceReset(db: pg.Client): Promise<number> {
+  const { rows } = await db.query<{ calls: string | null }>(
+    "SELECT sum(calls) AS calls FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
+  );
+  return Number(rows[0]?.calls ?? 0);
+}
+
+/** Requests of the counted run that measures SQL statements per request exactly. */
+const COUNTED_REQUESTS = 1000;
+
+export async function runScenario(
+  scenario: Scenario,
+  options: RunOptions & { seconds: number; warmupSeconds: number; db: pg.Client },
+): Promise<ScenarioResult> {
+  await drive(scenario, options, { seconds: options.warmupSeconds });
+  const { latencies, result } = await drive(scenario, options, { seconds: options.seconds });
+  // A timed run ends with requests in flight; let them land, then count statements over a run
+  // that waits for every response.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await options.db.query("SELECT pg_stat_statements_reset()");
+  await drive(scenario, options, { amount: COUNTED_REQUESTS });
+  const statements = await statementsSinceReset(options.db);
+  latencies.sort((a, b) => a - b);
+  const requests = latencies.length;
+  return {
+    name: scenario.name,
+    requests,
+    rps: requests / options.seconds,
+    p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
+    p99: percentile(latencies, 0.99),
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    sqlPerRequest: statements / COUNTED_REQUESTS,
+  };
+}
