@@ -6,7 +6,7 @@ import type { ScenarioResult } from "./scenarios.ts";
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "-");
 
 export function table(results: ScenarioResult[]): string {
-  const header = ["scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "errors", "SQL/req"];
+  const header = ["scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "errors", "SQL/req", "SQL ms"];
   const rows = results.map((r) => [
     r.name,
     fixed(r.rps, 0),
@@ -16,6 +16,7 @@ export function table(results: ScenarioResult[]): string {
     String(r.non2xx),
     String(r.errors),
     fixed(r.sqlPerRequest, 2),
+    fixed(r.sqlMs, 2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) =>

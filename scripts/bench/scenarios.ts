@@ -27,6 +27,8 @@ export interface ScenarioResult {
   non2xx: number;
   errors: number;
   sqlPerRequest: number;
+  /** Mean time Postgres spent executing one of the scenario's statements, in ms. */
+  sqlMs: number;
 }
 
 export interface BenchIds {
@@ -156,12 +158,13 @@ export async function drive(
   return { latencies, result };
 }
 
-/** Statements Postgres executed since the last reset, not counting the bench's own. */
-async function statementsSinceReset(db: pg.Client): Promise<number> {
-  const { rows } = await db.query<{ calls: string | null }>(
-    "SELECT sum(calls) AS calls FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
+/** Statements Postgres executed since the last reset (not counting the bench's own), and their mean time. */
+async function statementsSinceReset(db: pg.Client): Promise<{ calls: number; meanMs: number }> {
+  const { rows } = await db.query<{ calls: string | null; ms: number | null }>(
+    "SELECT sum(calls) AS calls, sum(total_exec_time) AS ms FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
   );
-  return Number(rows[0]?.calls ?? 0);
+  const calls = Number(rows[0]?.calls ?? 0);
+  return { calls, meanMs: calls === 0 ? 0 : Number(rows[0]?.ms ?? 0) / calls };
 }
 
 /** Requests of the counted run that measures SQL statements per request exactly. */
@@ -190,6 +193,7 @@ export async function runScenario(
     p99: percentile(latencies, 0.99),
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    sqlPerRequest: statements / COUNTED_REQUESTS,
+    sqlPerRequest: statements.calls / COUNTED_REQUESTS,
+    sqlMs: statements.meanMs,
   };
 }
