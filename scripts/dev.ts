@@ -33,8 +33,9 @@ Get a token (7 days, signed with BETTER_AUTH_SECRET from .dev.vars):
   TOKEN=$(npm run --silent token -- ${user})
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:${PORT}/api/${user}/tasks
 `);
-if (!readDevVars(path.join(ROOT, ".dev.vars")).BETTER_AUTH_SECRET) {
-  console.warn("Warning: .dev.vars has no BETTER_AUTH_SECRET; /api calls will answer 500 until it does.");
+const devVars = readDevVars(path.join(ROOT, ".dev.vars"));
+if (!devVars.BETTER_AUTH_SECRET && !devVars.BETTER_AUTH_URL && !devVars.JWT_JWKS_URL) {
+  console.warn("Warning: .dev.vars has no BETTER_AUTH_SECRET (nor BETTER_AUTH_URL); /api calls will answer 500 until it does.");
 }
 
 const wrangler = spawn(

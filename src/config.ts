@@ -1,6 +1,7 @@
 // Reads and checks the Worker's settings once per isolate into a typed object. A missing or
 // unusable setting does not crash the Worker: using it throws a 500 problem naming it, with
 // one log line, so routes that do not need it (such as /health without a secret) keep working.
+import { JWKS_ALGORITHMS, JWKS_PATH, type KeySource, remoteKeys, SECRET_ALGORITHMS } from "./auth/keys.ts";
 import type { Env } from "./env.ts";
 import { HttpError } from "./http/problem.ts";
 
@@ -9,11 +10,12 @@ export const MIN_SECRET_LENGTH = 32;
 /** A setting that is either usable or explains why not. */
 export type Setting<T> = { ok: true; value: T } | { ok: false; name: string; reason: string };
 
+/** The two ways to verify a token (API.md "Authentication"); at least one is configured. */
 export interface AuthConfig {
-  /** HS256 key, imported once per isolate. */
-  key: Promise<CryptoKey>;
-  issuer: string | undefined;
-  audience: string | undefined;
+  /** HS256 with BETTER_AUTH_SECRET; undefined when the secret is not set. */
+  secret: Setting<KeySource> | undefined;
+  /** Better Auth's JWT plugin keys; undefined when neither JWT_JWKS_URL nor BETTER_AUTH_URL is set. */
+  jwks: Setting<KeySource> | undefined;
 }
 
 export interface Config {
@@ -54,19 +56,68 @@ function parseOrigins(value: string | undefined): ReadonlySet<string> {
 }
 
 function readAuth(env: Env): Setting<AuthConfig> {
-  const secret = env.BETTER_AUTH_SECRET;
-  if (typeof secret !== "string" || secret === "") {
-    return { ok: false, name: "BETTER_AUTH_SECRET", reason: "is not set" };
+  const secret = readSecret(env);
+  const jwks = readJwks(env);
+  if (secret === undefined && jwks === undefined) {
+    return { ok: false, name: "BETTER_AUTH_SECRET", reason: "is not set (nor BETTER_AUTH_URL or JWT_JWKS_URL for Better Auth's JWKS)" };
   }
+  return { ok: true, value: { secret, jwks } };
+}
+
+function readSecret(env: Env): Setting<KeySource> | undefined {
+  const secret = env.BETTER_AUTH_SECRET;
+  if (typeof secret !== "string" || secret === "") return undefined;
   if (secret.length < MIN_SECRET_LENGTH) {
     return { ok: false, name: "BETTER_AUTH_SECRET", reason: `must be at least ${MIN_SECRET_LENGTH} characters` };
   }
   const key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  // Frontends mint these tokens themselves, usually without iss/aud: only explicit settings apply.
+  const issuer = nonEmpty(env.JWT_ISSUER);
   return {
     ok: true,
-    value: { key, issuer: nonEmpty(env.JWT_ISSUER), audience: nonEmpty(env.JWT_AUDIENCE) },
+    value: {
+      algorithms: SECRET_ALGORITHMS,
+      key: () => key,
+      issuer: issuer === undefined ? undefined : [issuer],
+      audience: nonEmpty(env.JWT_AUDIENCE),
+    },
   };
 }
+
+function readJwks(env: Env): Setting<KeySource> | undefined {
+  const baseUrl = nonEmpty(env.BETTER_AUTH_URL)?.replace(/\/+$/, "");
+  const explicit = nonEmpty(env.JWT_JWKS_URL);
+  if (explicit === undefined && baseUrl === undefined) return undefined;
+  const name = explicit === undefined ? "BETTER_AUTH_URL" : "JWT_JWKS_URL";
+  const url = parseUrl(explicit ?? `${baseUrl}${JWKS_PATH}`);
+  if (url === undefined || !/^https?:$/.test(url.protocol)) {
+    return { ok: false, name, reason: "must be an absolute http(s) URL" };
+  }
+  if (url.protocol === "http:" && !LOOPBACK.test(url.hostname)) {
+    return { ok: false, name, reason: "must use https (http is only for localhost)" };
+  }
+  // Better Auth sets iss and aud to its base URL: by default, expect exactly that.
+  const issuer = nonEmpty(env.JWT_ISSUER);
+  return {
+    ok: true,
+    value: {
+      algorithms: JWKS_ALGORITHMS,
+      key: remoteKeys(url),
+      issuer: issuer !== undefined ? [issuer] : baseUrl === undefined ? undefined : [baseUrl, `${baseUrl}/`],
+      audience: nonEmpty(env.JWT_AUDIENCE) ?? baseUrl,
+    },
+  };
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 function readDatabase(env: Env): Setting<string> {
   const connectionString = env.HYPERDRIVE?.connectionString;

@@ -1,7 +1,10 @@
-// Bearer token → user id. HS256 tokens signed with BETTER_AUTH_SECRET, verified with jose.
-import { errors, jwtVerify } from "jose";
-import type { AuthConfig } from "../config.ts";
+// Bearer token → user id, verified with jose: HS256 tokens with BETTER_AUTH_SECRET, asymmetric
+// tokens of Better Auth's JWT plugin with its JWKS. The token's alg picks the key source, and
+// each source has its own allow-list, so neither can stand in for the other.
+import { decodeProtectedHeader, errors, jwtVerify, type ProtectedHeaderParameters } from "jose";
+import { type AuthConfig, required } from "../config.ts";
 import { HttpError } from "../http/problem.ts";
+import { JWKS_ALGORITHMS, type KeySource, SECRET_ALGORITHMS } from "./keys.ts";
 
 export const CLOCK_TOLERANCE_SECONDS = 60;
 export const MAX_TOKEN_AGE_SECONDS = 7 * 24 * 60 * 60;
@@ -42,19 +45,40 @@ function describe(error: unknown): string {
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return "the token's algorithm is not allowed";
   if (error instanceof errors.JWSSignatureVerificationFailed) return "the token's signature is invalid";
+  if (error instanceof errors.JWKSNoMatchingKey) return "the token's key is not in the JWKS";
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return "the token's key is ambiguous in the JWKS";
+  if (error instanceof errors.JOSENotSupported) return "the token uses an unsupported algorithm or header";
   return "the token is malformed";
+}
+
+/** The key source for the token's alg; 401 when no configured source accepts that alg. */
+function sourceFor(header: ProtectedHeaderParameters, auth: AuthConfig): KeySource {
+  const alg = header.alg ?? "";
+  let source: AuthConfig["secret"];
+  if ((SECRET_ALGORITHMS as readonly string[]).includes(alg)) source = auth.secret;
+  else if ((JWKS_ALGORITHMS as readonly string[]).includes(alg)) source = auth.jwks;
+  if (source === undefined) throw unauthorized(`the token's algorithm ${JSON.stringify(alg)} is not accepted here`, true);
+  return required(source);
 }
 
 /** Verifies the token and returns its subject, the user id. Every failure is a 401. */
 export async function verifyToken(token: string, auth: AuthConfig): Promise<string> {
   let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
+  let header: ProtectedHeaderParameters;
   try {
-    ({ payload } = await jwtVerify(token, await auth.key, {
-      algorithms: ["HS256"],
+    header = decodeProtectedHeader(token);
+  } catch {
+    // jose throws a plain TypeError for a header that is not base64url JSON.
+    throw unauthorized("the token is malformed", true);
+  }
+  const source = sourceFor(header, auth);
+  try {
+    ({ payload } = await jwtVerify(token, source.key, {
+      algorithms: [...source.algorithms],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ["exp"],
-      ...(auth.issuer === undefined ? {} : { issuer: auth.issuer }),
-      ...(auth.audience === undefined ? {} : { audience: auth.audience }),
+      ...(source.issuer === undefined ? {} : { issuer: source.issuer }),
+      ...(source.audience === undefined ? {} : { audience: source.audience }),
     }));
   } catch (error) {
     if (error instanceof errors.JOSEError) throw unauthorized(describe(error), true);

@@ -1,0 +1,114 @@
+// Interop with the real Better Auth: a user signs up through Better Auth's HTTP API, the frontend
+// takes a token from /api/auth/token (EdDSA, verified by the Worker with Better Auth's JWKS) or
+// mints an HS256 one with the shared secret, and the Worker accepts exactly that user's calls.
+import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
+import { call, expectProblem } from "./support/api.ts";
+import { type BetterAuthServer, startBetterAuth } from "./support/better-auth.ts";
+
+const SECRET = "better-auth-interop-secret-of-more-than-32-characters";
+
+let betterAuth: BetterAuthServer;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  betterAuth = await startBetterAuth(inject("databaseUrl"), SECRET);
+  worker = await startWorker(inject("bundlePath"), {
+    hyperdrive: inject("databaseUrl"),
+    bindings: { BETTER_AUTH_SECRET: SECRET, BETTER_AUTH_URL: betterAuth.url },
+  });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await betterAuth?.stop();
+});
+
+const tasksOf = (user: string) => `/api/${encodeURIComponent(user)}/tasks`;
+
+/** Creates a task with `token` on `user`'s path, then lists them: the token opens that user's tasks. */
+async function expectOwnTasks(user: string, token: string): Promise<void> {
+  const created = await call(tasksOf(user), { base: worker.url, token, method: "POST", body: { title: "from better auth" } });
+  expect(created.status).toBe(201);
+  expect(await created.json()).toMatchObject({ user_id: user, title: "from better auth" });
+  const listed = await call(tasksOf(user), { base: worker.url, token });
+  expect(listed.status).toBe(200);
+  expect(await listed.json()).toMatchObject([{ user_id: user, title: "from better auth" }]);
+}
+
+async function expectExpired(response: Response): Promise<void> {
+  const body = await expectProblem(response, 401);
+  expect(body.detail).toBe("the token has expired");
+  expect(response.headers.get("WWW-Authenticate")).toContain('error="invalid_token"');
+}
+
+describe("a token from Better Auth's JWT plugin (/api/auth/token, verified with its JWKS)", () => {
+  it("is what Better Auth issues by default: EdDSA with a kid, iss and aud its base URL, 15 minutes", async () => {
+    const { userId, cookie } = await betterAuth.signUp();
+    const token = await betterAuth.token(cookie);
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: "EdDSA", kid: expect.any(String) });
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ sub: userId, iss: betterAuth.url, aud: betterAuth.url });
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(15 * 60);
+  });
+
+  it("opens that user's tasks", async () => {
+    const { userId, cookie } = await betterAuth.signUp();
+    await expectOwnTasks(userId, await betterAuth.token(cookie));
+  });
+
+  it("is a 403 on another user's path, and creates nothing there", async () => {
+    const owner = await betterAuth.signUp();
+    const intruder = await betterAuth.signUp();
+    const token = await betterAuth.token(intruder.cookie);
+    await expectProblem(await call(tasksOf(owner.userId), { base: worker.url, token }), 403);
+    const planted = await call(tasksOf(owner.userId), { base: worker.url, token, method: "POST", body: { title: "planted" } });
+    await expectProblem(planted, 403);
+    const listed = await call(tasksOf(owner.userId), { base: worker.url, token: await betterAuth.token(owner.cookie) });
+    expect(await listed.json()).toEqual([]);
+  });
+
+  it("is a 401 once expired (signed by Better Auth with its key, exp beyond the 60 s skew)", async () => {
+    const { userId } = await betterAuth.signUp();
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await betterAuth.sign({ sub: userId, iat: now - 16 * 60, exp: now - 61 - 30 });
+    expect(decodeProtectedHeader(expired).alg).toBe("EdDSA");
+    await expectExpired(await call(tasksOf(userId), { base: worker.url, token: expired }));
+    // The same key and claims, not yet expired, are accepted: only exp made the difference.
+    const fresh = await betterAuth.sign({ sub: userId, iat: now, exp: now + 60 });
+    expect(decodeProtectedHeader(fresh).kid).toBe(decodeProtectedHeader(expired).kid);
+    expect((await call(tasksOf(userId), { base: worker.url, token: fresh })).status).toBe(200);
+  });
+});
+
+describe("an HS256 token minted by a frontend with BETTER_AUTH_SECRET", () => {
+  /** What a frontend's server does: read the Better Auth session, sign its user id with the secret. */
+  async function mint(cookie: string, expiresAt: number | string = "15m"): Promise<{ userId: string; token: string }> {
+    const response = await fetch(`${betterAuth.url}/api/auth/get-session`, { headers: { Cookie: cookie } });
+    const session = (await response.json()) as { user: { id: string; email: string } };
+    const token = await new SignJWT({ email: session.user.email })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(session.user.id)
+      .setIssuedAt()
+      .setExpirationTime(expiresAt)
+      .sign(new TextEncoder().encode(SECRET));
+    return { userId: session.user.id, token };
+  }
+
+  it("opens that user's tasks (no iss or aud needed)", async () => {
+    const { userId, token } = await mint((await betterAuth.signUp()).cookie);
+    await expectOwnTasks(userId, token);
+  });
+
+  it("is a 403 on another user's path", async () => {
+    const owner = await betterAuth.signUp();
+    const { token } = await mint((await betterAuth.signUp()).cookie);
+    await expectProblem(await call(tasksOf(owner.userId), { base: worker.url, token }), 403);
+  });
+
+  it("is a 401 once expired", async () => {
+    const { userId, token } = await mint((await betterAuth.signUp()).cookie, Math.floor(Date.now() / 1000) - 90);
+    await expectExpired(await call(tasksOf(userId), { base: worker.url, token }));
+  });
+});
