@@ -5,6 +5,7 @@ import type { Env } from "./env.ts";
 import type { AppRequest } from "./http/context.ts";
 import { finish, start } from "./http/lifecycle.ts";
 import { HttpError, toProblem } from "./http/problem.ts";
+import { purgeExpiredKeys } from "./jobs/purge.ts";
 import { health } from "./routes/health.ts";
 import { completeTask, createTask, deleteTask, getTask, listTasks, patchTask, replaceTask } from "./routes/tasks.ts";
 
@@ -48,4 +49,6 @@ function unmatched(request: AppRequest): never {
 
 export default {
   fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+  // The Cron Trigger of wrangler.toml: purge Idempotency-Keys past their 24 hours.
+  scheduled: (_controller, env, ctx) => purgeExpiredKeys(env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -218,7 +218,7 @@ describe("OPTIONS", () => {
 });
 
 describe("CORS", () => {
-  const EXPOSED = ["ETAG", "LINK", "LOCATION", "RETRY-AFTER", "X-REQUEST-ID"];
+  const EXPOSED = ["ETAG", "IDEMPOTENT-REPLAYED", "LINK", "LOCATION", "RETRY-AFTER", "X-REQUEST-ID"];
   const foreignOrigins = () => {
     const allowed = new URL(ALLOWED_ORIGIN);
     const otherScheme = allowed.protocol === "https:" ? "http:" : "https:";

@@ -36,6 +36,8 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   url: string;
+  /** Runs the Worker's scheduled handler as a Cron Trigger would; resolves to its outcome. */
+  scheduled(cron: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -75,5 +77,12 @@ export async function startWorker(bundlePath: string, options: WorkerOptions = {
     ],
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = await miniflare.ready;
-  return { url: url.href.replace(/\/$/, ""), stop: () => miniflare.dispose() };
+  return {
+    url: url.href.replace(/\/$/, ""),
+    scheduled: async (cron) => {
+      const worker = (await miniflare.getWorker()) as unknown as { scheduled(options: { cron: string }): Promise<{ outcome: string }> };
+      return (await worker.scheduled({ cron })).outcome;
+    },
+    stop: () => miniflare.dispose(),
+  };
 }

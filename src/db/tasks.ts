@@ -16,6 +16,22 @@ export interface TaskRow {
   cursor_value?: string | null;
 }
 
+/**
+ * What single-task statements return: the task and its version (for the ETag). A conditional
+ * write whose If-Match failed on an existing task returns one row with `json` null (412); a
+ * missing task returns no row (404).
+ */
+export interface OneTaskRow {
+  id: string;
+  version: number | null;
+  json: string | null;
+}
+
+/** A create with an Idempotency-Key: `replay_hash` is set when the key was used before. */
+export interface CreatedRow extends OneTaskRow {
+  replay_hash: string | null;
+}
+
 /** A timestamp as the API writes it: RFC 3339, UTC, milliseconds, "Z". */
 const timestamp = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -24,7 +40,22 @@ const TASK_JSON = `(SELECT row_to_json(task)::text FROM (SELECT t.id, t.user_id,
     ${timestamp("t.completed_at")} AS completed_at, t.priority, t.tags, ${timestamp("t.due_date")} AS due_date,
     ${timestamp("t.created_at")} AS created_at, ${timestamp("t.updated_at")} AS updated_at, t.version) AS task)`;
 /** Ends a write: `WITH t AS (… RETURNING *)` followed by this returns the task. */
-const SELECT_WRITTEN = `SELECT t.id, ${TASK_JSON} AS json FROM t`;
+const SELECT_WRITTEN = `SELECT t.id, t.version, ${TASK_JSON} AS json FROM t`;
+
+/**
+ * A conditional write: the task as written, or, when nothing was written because the task's
+ * version is not one of If-Match's, a row with a null json so the caller can
+ * tell 412 from 404 within the same statement. Without If-Match, just the written task.
+ */
+function selectWrittenIf(versions: number[] | undefined, idParam: string, userParam: string): string {
+  if (versions === undefined) return SELECT_WRITTEN;
+  return `${SELECT_WRITTEN}
+      UNION ALL
+      SELECT NULL, NULL, NULL FROM tasks WHERE id = ${idParam} AND user_id = ${userParam} AND NOT EXISTS (SELECT 1 FROM t)`;
+}
+
+/** The WHERE of a conditional write: the version must be one If-Match names. */
+const versionIn = (versions: number[] | undefined, param: string) => (versions === undefined ? "" : ` AND version = ANY(${param}::int[])`);
 // Timestamps are kept to the millisecond, the precision of the API and of its cursors.
 const NOW = "date_trunc('milliseconds', statement_timestamp())";
 
@@ -40,9 +71,61 @@ export function insertTask(userId: string, task: TaskInput): Statement {
   };
 }
 
+/** Keys are kept (and replayed) this long; older ones may be reclaimed and are purged by cron. */
+export const IDEMPOTENCY_WINDOW = "interval '24 hours'";
+
+/**
+ * POST with an Idempotency-Key, in one statement: the new task's row is computed first (its id
+ * drawn from the sequence), the key is claimed with that task's JSON as the stored response, and
+ * the task is inserted only if the claim succeeded. Outcomes, told apart by the rows returned:
+ * - the created task (replay_hash null): the key was new, or older than 24 hours;
+ * - the stored response and its request_hash: the key was used before, a replay (or a 422 when
+ *   the hash differs);
+ * - no row: another request claimed the key after this statement began and had not committed
+ *   (it was in flight): 409. Postgres made this statement wait for it, and nothing was created.
+ */
+export function insertTaskIdempotent(userId: string, task: TaskInput, key: string, requestHash: string): Statement {
+  return {
+    text: `
+      WITH input AS (
+        SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id, $1::text AS user_id, $2::text AS title,
+          $3::text AS description, $4::boolean AS completed, CASE WHEN $4::boolean THEN ${NOW} END AS completed_at,
+          $5::task_priority AS priority, $6::text[] AS tags, $7::timestamptz AS due_date,
+          ${NOW} AS created_at, ${NOW} AS updated_at, 1 AS version),
+      claim AS (
+        INSERT INTO idempotency_keys AS k (user_id, key, request_hash, task_id, response, created_at)
+        SELECT $1, $8, $9, t.id, ${TASK_JSON}, statement_timestamp() FROM input t
+        ON CONFLICT (user_id, key) DO UPDATE
+          SET request_hash = EXCLUDED.request_hash, task_id = EXCLUDED.task_id, response = EXCLUDED.response,
+              created_at = EXCLUDED.created_at
+          WHERE k.created_at <= statement_timestamp() - ${IDEMPOTENCY_WINDOW}
+        RETURNING task_id),
+      t AS (
+        INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, version)
+        OVERRIDING SYSTEM VALUE
+        SELECT input.* FROM input JOIN claim ON claim.task_id = input.id
+        RETURNING *)
+      SELECT t.id, t.version, ${TASK_JSON} AS json, NULL AS replay_hash FROM t
+      UNION ALL
+      SELECT k.task_id, 1, k.response, k.request_hash FROM idempotency_keys k
+      WHERE k.user_id = $1 AND k.key = $8 AND k.created_at > statement_timestamp() - ${IDEMPOTENCY_WINDOW}
+        AND NOT EXISTS (SELECT 1 FROM claim)`,
+    values: [userId, task.title, task.description, task.completed, task.priority, task.tags, task.due_date, key, requestHash],
+  };
+}
+
+/** The Cron Trigger's purge of keys past the replay window. */
+export function purgeIdempotencyKeys(): Statement {
+  return {
+    text: `WITH d AS (DELETE FROM idempotency_keys WHERE created_at <= statement_timestamp() - ${IDEMPOTENCY_WINDOW} RETURNING 1)
+      SELECT count(*)::int AS purged FROM d`,
+    values: [],
+  };
+}
+
 export function selectTask(userId: string, id: number): Statement {
   return {
-    text: `SELECT t.id, ${TASK_JSON} AS json FROM tasks t WHERE t.id = $1 AND t.user_id = $2`,
+    text: `SELECT t.id, t.version, ${TASK_JSON} AS json FROM tasks t WHERE t.id = $1 AND t.user_id = $2`,
     values: [id, userId],
   };
 }
@@ -51,7 +134,7 @@ export function selectTask(userId: string, id: number): Statement {
  * PUT and PATCH: sets the fields present in `changes` and leaves the rest. PUT passes every
  * writable field (defaults filled in); PATCH only those sent. Every update bumps `version`.
  */
-export function updateTask(userId: string, id: number, changes: TaskInput | TaskPatch): Statement {
+export function updateTask(userId: string, id: number, changes: TaskInput | TaskPatch, ifMatch?: number[]): Statement {
   return {
     text: `
       WITH t AS (
@@ -66,9 +149,9 @@ export function updateTask(userId: string, id: number, changes: TaskInput | Task
         due_date     = CASE WHEN 'due_date'    = ANY($3::text[]) THEN $9::timestamptz ELSE due_date END,
         updated_at   = ${NOW},
         version      = version + 1
-      WHERE id = $1 AND user_id = $2
+      WHERE id = $1 AND user_id = $2${versionIn(ifMatch, "$10")}
       RETURNING *)
-      ${SELECT_WRITTEN}`,
+      ${selectWrittenIf(ifMatch, "$1", "$2")}`,
     values: [
       id,
       userId,
@@ -79,12 +162,13 @@ export function updateTask(userId: string, id: number, changes: TaskInput | Task
       changes.priority ?? null,
       changes.tags ?? null,
       changes.due_date ?? null,
+      ...(ifMatch === undefined ? [] : [ifMatch]),
     ],
   };
 }
 
 /** PATCH .../complete: sets `completed` to `completed`, or toggles it when undefined. */
-export function completeTask(userId: string, id: number, completed: boolean | undefined): Statement {
+export function completeTask(userId: string, id: number, completed: boolean | undefined, ifMatch?: number[]): Statement {
   return {
     text: `
       WITH t AS (
@@ -93,17 +177,25 @@ export function completeTask(userId: string, id: number, completed: boolean | un
         completed_at = CASE WHEN COALESCE($3::boolean, NOT completed) THEN COALESCE(completed_at, ${NOW}) END,
         updated_at   = ${NOW},
         version      = version + 1
-      WHERE id = $1 AND user_id = $2
+      WHERE id = $1 AND user_id = $2${versionIn(ifMatch, "$4")}
       RETURNING *)
-      ${SELECT_WRITTEN}`,
-    values: [id, userId, completed ?? null],
+      ${selectWrittenIf(ifMatch, "$1", "$2")}`,
+    values: [id, userId, completed ?? null, ...(ifMatch === undefined ? [] : [ifMatch])],
   };
 }
 
-export function deleteTask(userId: string, id: number): Statement {
+/** Returns the deleted id; with If-Match, a row with a null id when the version did not match. */
+export function deleteTask(userId: string, id: number, ifMatch?: number[]): Statement {
+  if (ifMatch === undefined) {
+    return { text: "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id", values: [id, userId] };
+  }
   return {
-    text: "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id",
-    values: [id, userId],
+    text: `
+      WITH t AS (DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND version = ANY($3::int[]) RETURNING id)
+      SELECT id FROM t
+      UNION ALL
+      SELECT NULL FROM tasks WHERE id = $1 AND user_id = $2 AND NOT EXISTS (SELECT 1 FROM t)`,
+    values: [id, userId, ifMatch],
   };
 }
 

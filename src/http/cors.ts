@@ -3,7 +3,7 @@ import type { AppRequest } from "./context.ts";
 
 const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";
-const EXPOSE_HEADERS = "ETag, Link, Location, Retry-After, X-Request-Id";
+const EXPOSE_HEADERS = "ETag, Idempotent-Replayed, Link, Location, Retry-After, X-Request-Id";
 const PREFLIGHT_MAX_AGE_SECONDS = "86400";
 
 export function applyCors(request: AppRequest, headers: Headers): void {

@@ -1,0 +1,34 @@
+// Idempotency-Key on POST (API.md "Headers"): the header's rules, and the fingerprint of a
+// request body that tells a retry from a different request reusing the key.
+import { HttpError } from "./problem.ts";
+
+// 1 to 255 printable ASCII characters (space to tilde).
+const KEY = /^[\x20-\x7E]{1,255}$/;
+
+/** The request's Idempotency-Key, undefined when absent; 422 when it breaks the rules. */
+export function idempotencyKey(request: Request): string | undefined {
+  const key = request.headers.get("Idempotency-Key");
+  if (key === null) return undefined;
+  if (!KEY.test(key)) {
+    const message = "must be 1 to 255 printable ASCII characters";
+    throw new HttpError(422, `Idempotency-Key ${message}`, { errors: [{ path: "Idempotency-Key", message }] });
+  }
+  return key;
+}
+
+/** JSON with object keys sorted, so the same body in another key order is the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 (hex) of the validated body: what a retry must repeat. */
+export async function requestHash(input: unknown): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical(input)));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
