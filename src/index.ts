@@ -7,6 +7,7 @@ import { finish, start } from "./http/lifecycle.ts";
 import { HttpError, toProblem } from "./http/problem.ts";
 import { purgeExpiredKeys } from "./jobs/purge.ts";
 import { health } from "./routes/health.ts";
+import { openApi } from "./routes/openapi.ts";
 import { completeTask, createTask, deleteTask, getTask, listTasks, patchTask, replaceTask } from "./routes/tasks.ts";
 
 const router = Router<AppRequest, [Env, ExecutionContext]>({
@@ -17,6 +18,7 @@ const router = Router<AppRequest, [Env, ExecutionContext]>({
 
 router
   .get("/health", health)
+  .get("/openapi.json", openApi)
   .get("/api/:user_id/tasks", withOwner, listTasks)
   .post("/api/:user_id/tasks", withOwner, createTask)
   .get("/api/:user_id/tasks/:id", withOwner, getTask)

@@ -2,7 +2,7 @@
 // workerd through Miniflare with the compatibility settings of wrangler.toml. Used by the tests
 // (a main Worker, plus extra ones with other bindings) and by the benchmark.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 
@@ -41,6 +41,7 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+const ASSETS = path.join(ROOT, "dist/assets");
 const WRANGLER_TOML = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
 
 function tomlValue(key: string): string {
@@ -72,6 +73,8 @@ export async function startWorker(bundlePath: string, options: WorkerOptions = {
             modules: { "index.js": { type: "esm", contents: readFileSync(bundlePath, "utf8") } },
           },
           env,
+          // The /docs page, as wrangler.toml's [assets] (built by buildWorker's wrangler run).
+          ...(existsSync(ASSETS) ? { assets: { directory: ASSETS, hasUserWorker: true, htmlHandling: "auto-trailing-slash" } } : {}),
         },
       },
     ],

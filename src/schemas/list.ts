@@ -28,6 +28,7 @@ export const ListQuery = v.strictObject(
       v.pipe(
         Text,
         v.check((text) => text.length >= 1 && [...text].length <= 200, "must be 1 to 200 characters"),
+        v.metadata({ minLength: 1, maxLength: 200 }),
       ),
     ),
     due_before: v.optional(QueryTimestamp),

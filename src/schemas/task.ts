@@ -27,20 +27,24 @@ const lengthBetween = (min: number, max: number) =>
     return length >= min && length <= max;
   }, `must be ${min} to ${max} characters`);
 
-export const Title = v.pipe(Text, v.trim(), lengthBetween(1, 200));
+// v.metadata carries each custom check's meaning into the OpenAPI document (JSON Schema counts
+// string length in code points too, and trims nothing: the limits apply after trimming).
+export const Title = v.pipe(Text, v.trim(), lengthBetween(1, 200), v.metadata({ minLength: 1, maxLength: 200 }));
 export const Description = v.nullable(
   v.pipe(
     Text,
     v.check((text) => codePoints(text) <= 1000, "must be at most 1000 characters"),
+    v.metadata({ maxLength: 1000 }),
   ),
 );
 export const Completed = v.boolean("must be true or false");
 export const Priority = v.picklist(PRIORITIES, `must be one of ${PRIORITIES.join(", ")}`);
-export const Tag = v.pipe(Text, v.trim(), lengthBetween(1, 32));
+export const Tag = v.pipe(Text, v.trim(), lengthBetween(1, 32), v.metadata({ minLength: 1, maxLength: 32 }));
 export const Tags = v.pipe(
   v.array(Tag, "must be an array of strings"),
   v.transform((tags) => [...new Set(tags)]),
   v.check((tags) => tags.length <= 10, "must have at most 10 distinct tags"),
+  v.metadata({ description: "Duplicates are dropped; at most 10 distinct tags." }),
 );
 /** An RFC 3339 timestamp with offset, normalized to UTC with millisecond precision. */
 export const Timestamp = v.pipe(
@@ -53,6 +57,7 @@ export const Timestamp = v.pipe(
     }
     return date.toISOString();
   }),
+  v.metadata({ format: "date-time", description: "RFC 3339 with an offset; stored in UTC to the millisecond." }),
 );
 export const DueDate = v.nullable(Timestamp);
 
@@ -86,11 +91,30 @@ export const TaskPatch = v.pipe(
     UNKNOWN_FIELD,
   ),
   v.check((patch) => Object.keys(patch).length > 0, `must contain at least one of ${WRITABLE_FIELDS.join(", ")}`),
+  v.metadata({ minProperties: 1 }),
 );
 export type TaskPatch = v.InferOutput<typeof TaskPatch>;
 
 /** PATCH .../complete with a body: sets the flag instead of toggling it. */
 export const CompleteInput = v.strictObject({ completed: Completed }, "is not accepted here; send only completed");
+
+const DateTime = v.pipe(v.string(), v.isoTimestamp(), v.metadata({ format: "date-time" }));
+
+/** A task as the API returns it: documents responses (OpenAPI) and checks them in tests. */
+export const Task = v.strictObject({
+  id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  user_id: v.string(),
+  title: v.string(),
+  description: v.nullable(v.string()),
+  completed: v.boolean(),
+  completed_at: v.nullable(DateTime),
+  priority: v.picklist(PRIORITIES),
+  tags: v.array(v.string()),
+  due_date: v.nullable(DateTime),
+  created_at: DateTime,
+  updated_at: DateTime,
+  version: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
 
 /** The body without the read-only fields a client may echo back. */
 export function withoutReadOnly(body: Record<string, unknown>): Record<string, unknown> {

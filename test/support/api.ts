@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { expect, inject } from "vitest";
 import { TEST_SECRET } from "./constants.ts";
+import { nonConformance } from "./openapi-check.ts";
 
 export const workerUrl = () => inject("workerUrl");
 
@@ -59,7 +60,17 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     headers["Content-Type"] ??= "application/json";
   }
-  return fetch(`${options.base ?? workerUrl()}${path}`, { method: options.method ?? "GET", headers, body });
+  const url = `${options.base ?? workerUrl()}${path}`;
+  const method = options.method ?? "GET";
+  const response = await fetch(url, { method, headers, body });
+  await expectConformance(method, url, response);
+  return response;
+}
+
+/** Fails the test when the response is not what the OpenAPI document says (see openapi-check.ts). */
+export async function expectConformance(method: string, url: string, response: Response): Promise<void> {
+  const problems = await nonConformance(method, new URL(url), response.clone());
+  if (problems.length > 0) throw new Error(`The response does not match the OpenAPI document:\n${problems.join("\n")}`);
 }
 
 /** Creates a task for `user` and returns it. */

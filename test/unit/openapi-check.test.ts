@@ -1,0 +1,56 @@
+// The conformance check that call() runs on every response: it must catch what drifts.
+import { describe, expect, it } from "vitest";
+import { nonConformance } from "../support/openapi-check.ts";
+
+const url = (path: string) => new URL(`http://worker.test${path}`);
+const task = {
+  id: 1,
+  user_id: "u",
+  title: "t",
+  description: null,
+  completed: false,
+  completed_at: null,
+  priority: "medium",
+  tags: [],
+  due_date: null,
+  created_at: "2026-11-24T10:00:00.000Z",
+  updated_at: "2026-11-24T10:00:00.000Z",
+  version: 1,
+};
+const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8", "X-Request-Id": "r", ...headers },
+  });
+const problem = (status: number, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify({ type: "about:blank", title: "x", status, detail: "d", request_id: "r" }), {
+    status,
+    headers: { "Content-Type": "application/problem+json; charset=utf-8", "X-Request-Id": "r", ...headers },
+  });
+
+describe("nonConformance", () => {
+  it("accepts a documented response", async () => {
+    expect(await nonConformance("GET", url("/api/u/tasks/1"), json(task, 200, { ETag: '"1"' }))).toEqual([]);
+    expect(await nonConformance("PUT", url("/api/u/tasks/1"), problem(412))).toEqual([]);
+  });
+
+  it("flags an undocumented status", async () => {
+    expect((await nonConformance("GET", url("/api/u/tasks/1"), problem(412))).join()).toContain("not documented");
+  });
+
+  it("flags a missing required header", async () => {
+    expect((await nonConformance("GET", url("/api/u/tasks/1"), json(task, 200))).join()).toContain("missing header ETag");
+    expect((await nonConformance("GET", url("/api/u/tasks"), problem(503))).join()).toContain("missing header Retry-After");
+  });
+
+  it("flags a body that does not match the schema", async () => {
+    const { version: _, ...withoutVersion } = task;
+    expect((await nonConformance("GET", url("/api/u/tasks/1"), json(withoutVersion, 200, { ETag: '"1"' }))).join()).toContain("version");
+    expect((await nonConformance("GET", url("/api/u/tasks"), json([{ ...task, extra: true }], 200))).join()).toContain("additional");
+  });
+
+  it("flags a 405 without Allow and a 404 that is not a problem", async () => {
+    expect((await nonConformance("POST", url("/api/u/tasks/1"), problem(405))).join()).toContain("Allow");
+    expect((await nonConformance("GET", url("/nowhere"), json({}, 404))).join()).toContain("problem+json");
+  });
+});
