@@ -8,11 +8,17 @@ export default defineConfig({
     globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // Each test file talks to the one Worker and Postgres started by the global setup, with
+    // Each test file talks to the Worker and Postgres started by its project's global setup, with
     // its own fresh user ids, so files run in parallel safely.
     pool: "forks",
     // The files mostly wait on workerd and Postgres (and one on a 30 s JWKS cooldown), so run
     // more of them at once than vitest's default of one per spare core (one, on 2 cores).
     maxWorkers: 4,
+    // The whole integration suite runs once per database transport (test/support/transport.ts):
+    // Hyperdrive + node-postgres, and @neondatabase/serverless through a local WebSocket proxy.
+    projects: [
+      { extends: true, test: { name: "hyperdrive" } },
+      { extends: true, test: { name: "neon", exclude: ["test/browser/**", "test/unit/**", "node_modules/**"] } },
+    ],
   },
 });

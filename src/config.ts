@@ -2,6 +2,7 @@
 // unusable setting does not crash the Worker: using it throws a 500 problem naming it, with
 // one log line, so routes that do not need it (such as /health without a secret) keep working.
 import { JWKS_ALGORITHMS, JWKS_PATH, type KeySource, remoteKeys, SECRET_ALGORITHMS } from "./auth/keys.ts";
+import type { Database } from "./db/client.ts";
 import type { Env } from "./env.ts";
 import { HttpError } from "./http/problem.ts";
 
@@ -21,8 +22,8 @@ export interface AuthConfig {
 export interface Config {
   allowedOrigins: ReadonlySet<string>;
   auth: Setting<AuthConfig>;
-  /** How to reach Postgres: Hyperdrive's connection string. */
-  database: Setting<string>;
+  /** How to reach Postgres: Hyperdrive when bound, else Neon directly (DATABASE_URL). */
+  database: Setting<Database>;
 }
 
 const cache = new WeakMap<Env, Config>();
@@ -119,12 +120,24 @@ function parseUrl(value: string): URL | undefined {
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
-function readDatabase(env: Env): Setting<string> {
+function readDatabase(env: Env): Setting<Database> {
   const connectionString = env.HYPERDRIVE?.connectionString;
-  if (typeof connectionString !== "string" || connectionString === "") {
-    return { ok: false, name: "HYPERDRIVE", reason: "binding is missing (see wrangler.toml [[hyperdrive]])" };
+  if (typeof connectionString === "string" && connectionString !== "") {
+    return { ok: true, value: { transport: "hyperdrive", connectionString } };
   }
-  return { ok: true, value: connectionString };
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  if (databaseUrl === undefined) {
+    return {
+      ok: false,
+      name: "HYPERDRIVE",
+      reason: "binding is missing (see wrangler.toml [[hyperdrive]]) and no DATABASE_URL secret is set for the direct Neon path",
+    };
+  }
+  if (!/^postgres(ql)?:[/][/]/.test(databaseUrl) || parseUrl(databaseUrl) === undefined) {
+    return { ok: false, name: "DATABASE_URL", reason: "must be a postgres:// connection string" };
+  }
+  const localProxy = nonEmpty(env.NEON_LOCAL_PROXY);
+  return { ok: true, value: { transport: "neon", connectionString: databaseUrl, ...(localProxy === undefined ? {} : { localProxy }) } };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

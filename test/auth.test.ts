@@ -1,9 +1,10 @@
 // Authentication and ownership (API.md "Authentication and ownership"): which bearer tokens open
 // /api/{user_id}/..., which are a 401 with an RFC 6750 challenge, and when a valid token is a 403.
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, expectProblem, newUser, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { startTestWorker } from "./support/transport.ts";
 
 const DAY = 24 * 60 * 60;
 const ISSUER = "https://auth.example.com";
@@ -292,8 +293,7 @@ describe("a rejected request", () => {
 describe("with JWT_ISSUER and JWT_AUDIENCE set", () => {
   let worker: RunningWorker;
   beforeAll(async () => {
-    worker = await startWorker(inject("bundlePath"), {
-      hyperdrive: inject("databaseUrl"),
+    worker = await startTestWorker({
       bindings: { BETTER_AUTH_SECRET: TEST_SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
     });
   });

@@ -3,9 +3,10 @@
 // mints an HS256 one with the shared secret, and the Worker accepts exactly that user's calls.
 import { decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, expectProblem } from "./support/api.ts";
 import { type BetterAuthServer, startBetterAuth } from "./support/better-auth.ts";
+import { startTestWorker } from "./support/transport.ts";
 
 const SECRET = "better-auth-interop-secret-of-more-than-32-characters";
 
@@ -14,8 +15,7 @@ let worker: RunningWorker;
 
 beforeAll(async () => {
   betterAuth = await startBetterAuth(inject("databaseUrl"), SECRET);
-  worker = await startWorker(inject("bundlePath"), {
-    hyperdrive: inject("databaseUrl"),
+  worker = await startTestWorker({
     bindings: { BETTER_AUTH_SECRET: SECRET, BETTER_AUTH_URL: betterAuth.url },
   });
 });

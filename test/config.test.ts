@@ -1,9 +1,10 @@
 // A missing or unusable setting: a 500 problem that names it and one log line, never a crash,
 // and routes that do not need the setting keep working.
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, newUser, problem, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { startTestWorker } from "./support/transport.ts";
 
 interface Started {
   worker: RunningWorker;
@@ -12,9 +13,9 @@ interface Started {
 
 async function start(bindings: Record<string, string>, withDatabase: boolean): Promise<Started> {
   const logs: string[] = [];
-  const worker = await startWorker(inject("bundlePath"), {
+  const worker = await startTestWorker({
     bindings,
-    ...(withDatabase ? { hyperdrive: inject("databaseUrl") } : {}),
+    ...(withDatabase ? {} : { database: null }),
     onLog: (line) => logs.push(line),
   });
   return { worker, logs };

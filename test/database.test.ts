@@ -4,9 +4,10 @@ import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../scripts/lib/postgres.ts";
-import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, newUser, problem, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { startTestWorker } from "./support/transport.ts";
 
 const CONTRACT_LIMIT_MS = 10_000;
 
@@ -25,8 +26,8 @@ describe("with the database refusing connections", () => {
   let worker: RunningWorker;
   beforeAll(async () => {
     const closedPort = await freePort();
-    worker = await startWorker(inject("bundlePath"), {
-      hyperdrive: `postgres://postgres:postgres@127.0.0.1:${closedPort}/tasks`,
+    worker = await startTestWorker({
+      database: `postgres://postgres:postgres@127.0.0.1:${closedPort}/tasks`,
       bindings: { BETTER_AUTH_SECRET: TEST_SECRET },
     });
   });
@@ -64,8 +65,8 @@ describe("with a database that accepts connections but never answers", () => {
     });
     await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
     const { port } = blackHole.address() as net.AddressInfo;
-    worker = await startWorker(inject("bundlePath"), {
-      hyperdrive: `postgres://postgres:postgres@127.0.0.1:${port}/tasks`,
+    worker = await startTestWorker({
+      database: `postgres://postgres:postgres@127.0.0.1:${port}/tasks`,
       bindings: { BETTER_AUTH_SECRET: TEST_SECRET },
     });
   });

@@ -5,9 +5,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, expectProblem, newUser, type Task } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { startTestWorker } from "./support/transport.ts";
 
 const tasksPath = (user: string) => `/api/${user}/tasks`;
 const newKey = () => `key-${crypto.randomUUID()}`;
@@ -213,8 +214,7 @@ describe("expiry after 24 hours", () => {
   describe("the Cron Trigger", () => {
     let worker: RunningWorker;
     beforeAll(async () => {
-      worker = await startWorker(inject("bundlePath"), {
-        hyperdrive: inject("databaseUrl"),
+      worker = await startTestWorker({
         bindings: { BETTER_AUTH_SECRET: TEST_SECRET },
       });
     });

@@ -3,12 +3,13 @@
 // keys not in the set, crit, embedded keys), key rotation with jose's cooldown, and a JWKS
 // endpoint that is down, slow or broken: cached keys keep working, otherwise 503, never a hang.
 import { exportSPKI, importJWK, SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/lib/postgres.ts";
-import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, expectProblem, newUser, problem, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { type Algorithm, type JwksServer, newKey, type SigningKey, startJwksServer } from "./support/jwks-server.ts";
+import { startTestWorker } from "./support/transport.ts";
 
 const ALGORITHMS: Algorithm[] = ["EdDSA", "ES256", "ES512", "RS256", "PS256"];
 const DAY = 24 * 60 * 60;
@@ -20,8 +21,7 @@ afterAll(async () => {
 });
 
 async function worker(bindings: Record<string, string>, onLog?: (line: string) => void): Promise<RunningWorker> {
-  const running = await startWorker(inject("bundlePath"), {
-    hyperdrive: inject("databaseUrl"),
+  const running = await startTestWorker({
     bindings,
     ...(onLog === undefined ? {} : { onLog }),
   });

@@ -7,12 +7,13 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../scripts/lib/migrate.ts";
 import { freePort, type RunningPostgres, startPostgres } from "../scripts/lib/postgres.ts";
-import { type RunningWorker, startWorker } from "../scripts/lib/worker.ts";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, newUser, type Task, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { startTestWorker } from "./support/transport.ts";
 
 let scratch: string;
 let postgres: RunningPostgres;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
   await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-  worker = await startWorker(inject("bundlePath"), { hyperdrive: postgres.url, bindings: { BETTER_AUTH_SECRET: TEST_SECRET } });
+  worker = await startTestWorker({ database: postgres.url, bindings: { BETTER_AUTH_SECRET: TEST_SECRET } });
 });
 
 afterAll(async () => {

@@ -1,8 +1,26 @@
-// The database seam: run one SQL statement over a fresh node-postgres connection to Hyperdrive
-// (which pools the real connections), with timeouts so no request hangs, and driver errors
-// mapped to 503 (safe to retry) or 500. Nothing else in src/ imports pg.
-import { Client, type QueryResultRow } from "pg";
+// The database seam: run one SQL statement over a fresh connection, with timeouts so no request
+// hangs, and driver errors mapped to 503 (safe to retry) or 500. Two transports behind it, chosen
+// from the bindings (config.ts); routes never know which:
+// - Hyperdrive + node-postgres (preferred): a TCP connection to Hyperdrive, which pools the real
+//   connections to Neon near the Worker;
+// - @neondatabase/serverless over a WebSocket to Neon's proxy, when no Hyperdrive is bound.
+// Nothing else in src/ imports a driver.
+import { Client as NeonClient } from "@neondatabase/serverless";
+import { Client as PgClient, type QueryResultRow } from "pg";
 import { HttpError } from "../http/problem.ts";
+
+/** Where statements go; see config.ts for how it is chosen. */
+export type Database =
+  | { transport: "hyperdrive"; connectionString: string }
+  | {
+      transport: "neon";
+      connectionString: string;
+      /**
+       * Tests only: host:port of a local WebSocket-to-TCP proxy playing Neon's proxy (plain ws,
+       * no pipelined password startup). Unset in production: wss to the database's own host.
+       */
+      localProxy?: string;
+    };
 
 /** One parameterized SQL statement: a single round trip. */
 export interface Statement {
@@ -42,19 +60,42 @@ export interface Background {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** Runs one statement and returns its rows. */
-export async function query<Row extends QueryResultRow>(connectionString: string, ctx: Background, statement: Statement): Promise<Row[]> {
-  const client = new Client({
-    connectionString,
+/** What both drivers' Client offers and the seam uses. */
+interface Connection {
+  on(event: "error", listener: (error: Error) => void): unknown;
+  connect(): Promise<unknown>;
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+  end(): Promise<void>;
+}
+
+function clientFor(database: Database): Connection {
+  const options = {
+    connectionString: database.connectionString,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,
-  });
+  };
+  if (database.transport === "hyperdrive") return new PgClient(options);
+  // One Client per request, as in any Worker: sockets cannot outlive the request that opened them.
+  const client = new NeonClient(options);
+  if (database.localProxy !== undefined) {
+    const proxy = database.localProxy;
+    client.neonConfig.wsProxy = (host, port) => `${proxy}/v2?address=${host}:${port}`;
+    client.neonConfig.useSecureWebSocket = false;
+    client.neonConfig.pipelineConnect = false;
+    client.neonConfig.pipelineTLS = false;
+  }
+  return client;
+}
+
+/** Runs one statement and returns its rows. */
+export async function query<Row extends QueryResultRow>(database: Database, ctx: Background, statement: Statement): Promise<Row[]> {
+  const client = clientFor(database);
   // A dropped connection emits 'error' on the client; the pending query rejects anyway.
   client.on("error", () => {});
   try {
     await client.connect();
-    const result = await client.query<Row>(statement.text, statement.values);
-    return result.rows;
+    const result = await client.query(statement.text, statement.values);
+    return result.rows as Row[];
   } catch (error) {
     if (isTransient(error)) throw unavailable();
     throw error;

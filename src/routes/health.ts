@@ -7,9 +7,9 @@ import { json } from "../http/json.ts";
 import { HttpError } from "../http/problem.ts";
 
 export async function health(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
-  const connectionString = required(request.config.database);
+  const database = required(request.config.database);
   try {
-    await query(connectionString, ctx, { text: "SELECT 1", values: [] });
+    await query(database, ctx, { text: "SELECT 1", values: [] });
     return json({ status: "ok", database: "ok" });
   } catch (error) {
     if (!(error instanceof HttpError && error.status === 503)) throw error;

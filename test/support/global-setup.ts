@@ -1,6 +1,8 @@
-// Once per `npm test`: a real Postgres (embedded, or DATABASE_URL when set), migrated; the
+// Once per vitest project: a real Postgres (embedded, or DATABASE_URL when set), migrated; the
 // Worker bundled by wrangler exactly as `wrangler deploy` would; and that bundle served by
-// Miniflare in workerd with a Hyperdrive binding to the database.
+// Miniflare in workerd, bound to the database by the project's transport: a Hyperdrive binding
+// (project "hyperdrive"), or DATABASE_URL through a local WebSocket proxy playing Neon's
+// (project "neon", @neondatabase/serverless).
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,7 +10,9 @@ import type { TestProject } from "vitest/node";
 import { migrate } from "../../scripts/lib/migrate.ts";
 import { freePort, startPostgres } from "../../scripts/lib/postgres.ts";
 import { buildWorker, startWorker } from "../../scripts/lib/worker.ts";
+import { startWsProxy } from "../../scripts/lib/wsproxy.ts";
 import { ALLOWED_ORIGIN, TEST_SECRET } from "./constants.ts";
+import { bindDatabase, type Transport } from "./transport.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -40,14 +44,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     await migrate(databaseUrl);
     const bundlePath = buildWorker(path.join(scratch, "dist")).path;
+    const transport: Transport = project.name === "neon" ? "neon" : "hyperdrive";
+    let neonProxy = "";
+    if (transport === "neon") {
+      const proxy = await startWsProxy();
+      cleanups.push(() => proxy.stop());
+      neonProxy = proxy.address;
+    }
+    const bound = bindDatabase(transport, databaseUrl, neonProxy);
     const worker = await startWorker(bundlePath, {
-      hyperdrive: databaseUrl,
-      bindings: { BETTER_AUTH_SECRET: TEST_SECRET, ALLOWED_ORIGINS: ALLOWED_ORIGIN },
+      ...bound,
+      bindings: { ...bound.bindings, BETTER_AUTH_SECRET: TEST_SECRET, ALLOWED_ORIGINS: ALLOWED_ORIGIN },
     });
     cleanups.push(() => worker.stop());
     project.provide("workerUrl", worker.url);
     project.provide("databaseUrl", databaseUrl);
     project.provide("bundlePath", bundlePath);
+    project.provide("transport", transport);
+    project.provide("neonProxy", neonProxy);
   } catch (error) {
     await teardown();
     throw error;
