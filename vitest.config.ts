@@ -5,7 +5,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Browser tests need Chromium: `npm run test:browser` (vitest.browser.config.ts).
     exclude: ["test/browser/**", "node_modules/**"],
-    globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Each test file talks to the Worker and Postgres started by its project's global setup, with
@@ -17,8 +16,17 @@ export default defineConfig({
     // The whole integration suite runs once per database transport (test/support/transport.ts):
     // Hyperdrive + node-postgres, and @neondatabase/serverless through a local WebSocket proxy.
     projects: [
-      { extends: true, test: { name: "hyperdrive" } },
-      { extends: true, test: { name: "neon", exclude: ["test/browser/**", "test/unit/**", "node_modules/**"] } },
+      // Each project has its own global setup (its own Postgres and Worker): a globalSetup in the
+      // root config would run once, for the root project, and both projects would share it.
+      { extends: true, test: { name: "hyperdrive", globalSetup: ["test/support/global-setup.ts"] } },
+      {
+        extends: true,
+        test: {
+          name: "neon",
+          globalSetup: ["test/support/global-setup.ts"],
+          exclude: ["test/browser/**", "test/unit/**", "node_modules/**"],
+        },
+      },
     ],
   },
 });

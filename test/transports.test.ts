@@ -45,6 +45,25 @@ async function both(path: string, init: Parameters<typeof call>[1] = {}) {
   return [a, b] as const;
 }
 
+describe("the suite's own Worker", () => {
+  // The rest of the suite runs once per vitest project; this guards that each project's Worker
+  // really is bound the project's way, not both the same.
+  it("is bound to this vitest project's transport", async ({ task }) => {
+    expect(inject("transport")).toBe(task.file.projectName);
+    const user = newUser();
+    if (inject("transport") === "hyperdrive") {
+      expect(inject("neonProxy")).toBe("");
+      expect((await call(`/api/${user}/tasks`)).status).toBe(200);
+      return;
+    }
+    const piped = async () => Number(await (await fetch(`http://${inject("neonProxy")}/connections`)).text());
+    const before = await piped();
+    expect((await call(`/api/${user}/tasks`)).status).toBe(200);
+    // Other files' requests go through it too, in parallel: at least this one did.
+    expect(await piped()).toBeGreaterThan(before);
+  });
+});
+
 describe("the same requests through Hyperdrive and through @neondatabase/serverless", () => {
   it("goes through the WebSocket proxy on the Neon path (one connection per request)", async () => {
     const before = proxy.connections;

@@ -17,10 +17,14 @@ export interface RunningProxy {
 }
 
 export async function startWsProxy(): Promise<RunningProxy> {
-  const server = createServer((_request, response) => response.writeHead(426).end("WebSocket only"));
-  const wss = new WebSocketServer({ server });
   const sockets = new Set<net.Socket>();
   let connections = 0;
+  // Plain HTTP: GET /connections tells another process (a test) how many it has piped so far.
+  const server = createServer((request, response) => {
+    if (request.url === "/connections") response.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(connections));
+    else response.writeHead(426).end("WebSocket only");
+  });
+  const wss = new WebSocketServer({ server });
   wss.on("connection", (ws, request) => {
     connections += 1;
     const target = new URL(request.url ?? "/", "http://proxy").searchParams.get("address") ?? "";
