@@ -3,22 +3,16 @@
 // data loaded with COPY, one load scenario at a time with autocannon, and a report: table,
 // targets, query plans, bundle size, token verification cost, connection setup cost.
 // Figures go to .bench/ (git-ignored) as JSON and an SVG chart.
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { SignJWT } from "jose";
-import pg from "pg";
-import { encodeCursor } from "../src/schemas/cursor.ts";
-import { DELETE_USER, HEAVY_USER, loadData, WRITER_USER } from "./bench/load-data.ts";
+import { HEAVY_USER } from "./bench/load-data.ts";
 import { benchConnections, benchVerify, describeVerify } from "./bench/micro.ts";
-import { ensurePgBouncer, startPgBouncer } from "./bench/pgbouncer.ts";
 import { checkPlans } from "./bench/plans.ts";
 import { type CpuProfile, profileWhile } from "./bench/profile.ts";
 import { svgChart, table, writeResults } from "./bench/report.ts";
-import { drive, runScenario, type ScenarioResult, scenarios } from "./bench/scenarios.ts";
-import { migrate } from "./lib/migrate.ts";
-import { freePort, startPostgres } from "./lib/postgres.ts";
-import { buildWorker, startWorker } from "./lib/worker.ts";
+import { drive, runScenario, type ScenarioResult } from "./bench/scenarios.ts";
+import { SECRET, startStack } from "./bench/stack.ts";
+import { freePort } from "./lib/postgres.ts";
+import { startWorker } from "./lib/worker.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -33,7 +27,6 @@ const SETTINGS = {
   poolSize: env("BENCH_POOL_SIZE", 20),
 };
 const TARGETS = { p95Ms: 50, heavyListVsGet: 1.5, bundleGzipKiB: 150, verifyMicros: 50 };
-const SECRET = "bench-secret-that-is-at-least-32-characters";
 const log = (line: string) => console.log(line);
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -43,82 +36,11 @@ async function cleanup(): Promise<void> {
 process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
 
 async function main(): Promise<void> {
-  const pgbouncer = ensurePgBouncer(log);
-  const scratch = await mkdtemp(path.join(tmpdir(), "task-api-bench-"));
-  await chmod(scratch, 0o755);
-  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
-
-  log("Starting Postgres (embedded, with pg_stat_statements)…");
-  const postgres = await startPostgres({
-    dataDir: path.join(scratch, "pgdata"),
-    port: await freePort(),
-    database: "tasks_bench",
-    persistent: false,
-    settings: { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" },
-  });
-  cleanups.push(() => postgres.stop());
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
-  cleanups.push(() => admin.end());
-  await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-  await migrate(postgres.url);
-
-  const plan = {
-    heavyTasks: SETTINGS.heavyTasks,
-    otherUsers: SETTINGS.otherUsers,
-    tasksPerOtherUser: SETTINGS.tasksPerOtherUser,
-    deletePool: SETTINGS.deletePool,
-  };
-  log(
-    `Loading ${plan.heavyTasks} tasks of the heavy user, ${plan.otherUsers * plan.tasksPerOtherUser} of ${plan.otherUsers} others, ${plan.deletePool} to delete (COPY)…`,
-  );
-  const load = await loadData(postgres.url, plan);
-  log(`Loaded ${load.rows} rows in ${load.seconds.toFixed(1)} s (COPY + ANALYZE).`);
-
-  const pgPort = Number(new URL(postgres.url).port);
-  const pooler = await startPgBouncer({
-    binary: pgbouncer,
-    dir: path.join(scratch, "pgbouncer"),
-    port: await freePort(),
-    poolSize: SETTINGS.poolSize,
-    target: { host: "127.0.0.1", port: pgPort, user: "postgres", password: "postgres", database: "tasks_bench" },
-  }).catch(async (error) => {
-    throw new Error(`PgBouncer failed to start: ${error}`);
-  });
-  cleanups.push(() => pooler.stop());
-
-  log("Bundling the Worker (wrangler deploy --dry-run) and serving it in workerd (Miniflare)…");
-  const bundle = buildWorker(path.join(scratch, "dist"));
+  const stack = await startStack(SETTINGS, log);
+  cleanups.push(() => stack.stop());
+  const { postgres, admin, pooler, bundle, worker, load, tokens, deepCursor } = stack;
+  const list = stack.scenarios;
   const gzipKiB = Number(/gzip: ([\d.]+) KiB/.exec(bundle.report)?.[1] ?? Number.NaN);
-  const worker = await startWorker(bundle.path, { hyperdrive: pooler.url, bindings: { BETTER_AUTH_SECRET: SECRET } });
-  cleanups.push(() => worker.stop());
-
-  const ids = async (user: string) =>
-    (await admin.query<{ id: string }>("SELECT id FROM tasks WHERE user_id = $1 ORDER BY id", [user])).rows.map((r) => Number(r.id));
-  const deep = await admin.query<{ id: string; created_at: Date }>(
-    "SELECT id, created_at FROM tasks WHERE user_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1",
-    [HEAVY_USER, Math.floor(SETTINGS.heavyTasks / 2)],
-  );
-  const deepRow = deep.rows[0];
-  if (!deepRow) throw new Error("no deep row");
-  const deepCursor = encodeCursor({ sort: "-created_at", value: deepRow.created_at.toISOString(), id: Number(deepRow.id) });
-  const tokens: Record<string, string> = {};
-  for (const user of [HEAVY_USER, WRITER_USER, DELETE_USER]) {
-    tokens[user] = await new SignJWT({})
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setSubject(user)
-      .setIssuedAt()
-      .setExpirationTime("2h")
-      .sign(new TextEncoder().encode(SECRET));
-  }
-  const list = scenarios({
-    ids: { heavy: await ids(HEAVY_USER), deletePool: await ids(DELETE_USER) },
-    tokens,
-    heavyUser: HEAVY_USER,
-    writerUser: WRITER_USER,
-    deleteUser: DELETE_USER,
-    deepCursor,
-  });
 
   const results: ScenarioResult[] = [];
   for (const scenario of list) {

@@ -12,4 +12,6 @@ export interface Env {
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
   ALLOWED_ORIGINS?: string;
+  /** Workers Rate Limiting binding ([[ratelimits]] in wrangler.toml): requests per user. */
+  RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
 }

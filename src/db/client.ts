@@ -87,9 +87,17 @@ function clientFor(database: Database): Connection {
   return client;
 }
 
+/** Time spent in the database (connecting included) per request, for the request log line. */
+const spent = new WeakMap<Background, number>();
+
+export function databaseMs(ctx: Background): number | undefined {
+  return spent.get(ctx);
+}
+
 /** Runs one statement and returns its rows. */
 export async function query<Row extends QueryResultRow>(database: Database, ctx: Background, statement: Statement): Promise<Row[]> {
   const client = clientFor(database);
+  const startedAt = Date.now();
   // A dropped connection emits 'error' on the client; the pending query rejects anyway.
   client.on("error", () => {});
   try {
@@ -100,6 +108,7 @@ export async function query<Row extends QueryResultRow>(database: Database, ctx:
     if (isTransient(error)) throw unavailable();
     throw error;
   } finally {
+    spent.set(ctx, (spent.get(ctx) ?? 0) + (Date.now() - startedAt));
     ctx.waitUntil(client.end().catch(() => {}));
   }
 }

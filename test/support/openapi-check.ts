@@ -45,7 +45,8 @@ function validatorFor(key: string, schema: Json): ValidateFunction {
 
 const templates = Object.keys(document.paths).map((template) => ({
   template,
-  pattern: new RegExp(`^${template.replace(/[.]/g, "\\.").replace(/\{[^}]+\}/g, "[^/]+")}$`),
+  // Trailing slashes are tolerated, as the router does: /tasks/ is /tasks.
+  pattern: new RegExp(`^${template.replace(/[.]/g, "\\.").replace(/\{[^}]+\}/g, "[^/]+")}/*$`),
 }));
 
 /** The documented path template for a request path, if any. */

@@ -27,6 +27,7 @@ export interface TestWorkerOptions {
   database?: string | null;
   bindings?: Record<string, string>;
   onLog?: (line: string) => void;
+  rateLimit?: WorkerOptions["rateLimit"];
 }
 
 /** Another Worker for a test, on this project's transport. */
@@ -37,5 +38,6 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     ...bound,
     bindings: { ...bound.bindings, ...options.bindings },
     ...(options.onLog === undefined ? {} : { onLog: options.onLog }),
+    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
   });
 }

@@ -1,0 +1,162 @@
+// Postgres itself failing under a running Worker, on a server of this file's own (so stopping and
+// killing it disturbs no other test): stopped, then started again on the same port and data;
+// killed with SIGKILL in the middle of a write load, then restarted and crash-recovered.
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "../scripts/lib/migrate.ts";
+import { freePort, type RunningPostgres, startPostgres } from "../scripts/lib/postgres.ts";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
+import { call, expectProblem, newUser, type Task, tokenFor } from "./support/api.ts";
+import { TEST_SECRET } from "./support/constants.ts";
+import { startTestWorker } from "./support/transport.ts";
+
+const CONTRACT_LIMIT_MS = 10_000;
+
+describe("Postgres stopped, restarted and killed under the Worker", () => {
+  let scratch: string;
+  let port: number;
+  let postgres: RunningPostgres;
+  let worker: RunningWorker;
+
+  const startServer = async () => {
+    postgres = await startPostgres({ dataDir: path.join(scratch, "pgdata"), port, database: "tasks_faults", persistent: true });
+  };
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(path.join(tmpdir(), "task-api-faults-"));
+    await chmod(scratch, 0o755);
+    port = await freePort();
+    await startServer();
+    await migrate(postgres.url);
+    // The 503s logged during the outages are expected: keep them out of the test output.
+    worker = await startTestWorker({ database: postgres.url, bindings: { BETTER_AUTH_SECRET: TEST_SECRET }, onLog: () => {} });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await postgres?.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  const timed = async (request: Promise<Response>) => {
+    const started = performance.now();
+    const response = await request;
+    return { response, ms: performance.now() - started };
+  };
+
+  it("answers 503 with Retry-After while Postgres is stopped, and recovers once it is back without a Worker restart", async () => {
+    const user = newUser();
+    const created = await call(`/api/${user}/tasks`, { base: worker.url, method: "POST", body: { title: "before the outage" } });
+    expect(created.status).toBe(201);
+    const task = (await created.json()) as Task;
+
+    await postgres.stop();
+    const health = await timed(call("/health", { base: worker.url }));
+    expect(health.response.status).toBe(503);
+    expect(Number(health.response.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(health.ms).toBeLessThan(CONTRACT_LIMIT_MS);
+    for (const request of [
+      call(`/api/${user}/tasks`, { base: worker.url }),
+      call(`/api/${user}/tasks/${task.id}`, { base: worker.url }),
+      call(`/api/${user}/tasks`, { base: worker.url, method: "POST", body: { title: "during the outage" } }),
+      call(`/api/${user}/tasks/${task.id}/complete`, { base: worker.url, method: "PATCH" }),
+    ]) {
+      const { response, ms } = await timed(request);
+      await expectProblem(response, 503);
+      expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+      expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
+    }
+
+    await startServer();
+    // Each request opens its own connection, so the first one after the restart should succeed;
+    // allow a few seconds for the server to finish coming up all the same.
+    const deadline = Date.now() + CONTRACT_LIMIT_MS;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) {
+      status = (await call("/health", { base: worker.url })).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(status).toBe(200);
+    const listed = await call(`/api/${user}/tasks`, { base: worker.url });
+    expect(listed.status).toBe(200);
+    // Nothing sent during the outage happened: only the task from before it, not completed.
+    expect(await listed.json()).toEqual([task]);
+  });
+
+  it("loses no acknowledged task and duplicates none when Postgres is SIGKILLed mid-load and clients retry with Idempotency-Key", async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const CLIENTS = 6;
+    const TASKS_PER_CLIENT = 25;
+    const acknowledged = new Map<string, number>();
+    const seen = { unavailable: 0, replayed: 0, networkErrors: 0 };
+    let killAfter: () => void = () => {};
+    const enoughAcknowledged = new Promise<void>((resolve) => {
+      killAfter = resolve;
+    });
+
+    /** POST until 201, as a careful client would: same key and body on every retry. */
+    async function createWithRetries(key: string): Promise<void> {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`no 201 for ${key} within 60 s`);
+        let response: Response;
+        try {
+          response = await fetch(`${worker.url}/api/${user}/tasks`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "Idempotency-Key": key },
+            body: JSON.stringify({ title: key }),
+          });
+        } catch {
+          seen.networkErrors++;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        if (response.status === 201) {
+          const task = (await response.json()) as Task;
+          expect(task.title).toBe(key);
+          if (response.headers.get("Idempotent-Replayed") === "true") seen.replayed++;
+          acknowledged.set(key, task.id);
+          if (acknowledged.size === CLIENTS * 4) killAfter();
+          return;
+        }
+        // 503: the database is down; 409: the same key's earlier attempt is still in flight.
+        expect([503, 409], `${response.status} ${await response.clone().text()}`).toContain(response.status);
+        if (response.status === 503) seen.unavailable++;
+        await response.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+
+    const clients = Array.from({ length: CLIENTS }, async (_, client) => {
+      for (let i = 0; i < TASKS_PER_CLIENT; i++) await createWithRetries(`client-${client}-task-${i}`);
+    });
+    const crash = (async () => {
+      await enoughAcknowledged;
+      await postgres.kill();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await startServer();
+    })();
+    await Promise.all([...clients, crash]);
+
+    expect(acknowledged.size).toBe(CLIENTS * TASKS_PER_CLIENT);
+    // The crash happened under load: some requests found the database gone.
+    expect(seen.unavailable + seen.networkErrors).toBeGreaterThan(0);
+
+    const db = new pg.Client({ connectionString: postgres.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ id: string; title: string }>("SELECT id, title FROM tasks WHERE user_id = $1", [user]);
+      const stored = new Map(rows.map((row) => [row.title, Number(row.id)]));
+      // No duplicates: one row per key...
+      expect(rows).toHaveLength(stored.size);
+      expect(rows).toHaveLength(CLIENTS * TASKS_PER_CLIENT);
+      // ...and every acknowledged task is there, with the id the client was given.
+      for (const [key, id] of acknowledged) expect(stored.get(key), key).toBe(id);
+    } finally {
+      await db.end();
+    }
+  });
+});
