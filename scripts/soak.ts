@@ -9,7 +9,7 @@
 // Figures go to .bench/soak.json (git-ignored).
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { drive, percentile, type Scenario } from "./bench/scenarios.ts";
+import { drive, latencySummary, weightedMix } from "./bench/scenarios.ts";
 import { startStack } from "./bench/stack.ts";
 import { heapAfterGc, openInspector } from "./lib/inspector.ts";
 import { freePort } from "./lib/postgres.ts";
@@ -55,26 +55,6 @@ const MIX: Record<string, number> = {
   delete: 3,
 };
 
-function mixed(scenarios: Scenario[]): Scenario {
-  const table = Object.entries(MIX).map(([name, weight]) => {
-    const scenario = scenarios.find((s) => s.name === name);
-    if (!scenario) throw new Error(`no scenario "${name}"`);
-    return { scenario, weight };
-  });
-  const total = table.reduce((sum, row) => sum + row.weight, 0);
-  return {
-    name: "soak mix",
-    next: () => {
-      let roll = Math.random() * total;
-      for (const row of table) {
-        roll -= row.weight;
-        if (roll < 0) return row.scenario.next();
-      }
-      return (table[0] as (typeof table)[number]).scenario.next();
-    },
-  };
-}
-
 /** The workerd processes this script started (through Miniflare), and their total RSS. */
 async function workerdResident(): Promise<number> {
   let total = 0;
@@ -83,17 +63,6 @@ async function workerdResident(): Promise<number> {
   }
   return total;
 }
-
-const summary = (latencies: number[]) => {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    requests: sorted.length,
-    p50: percentile(sorted, 0.5),
-    p95: percentile(sorted, 0.95),
-    p99: percentile(sorted, 0.99),
-    max: sorted.at(-1) ?? Number.NaN,
-  };
-};
 
 async function main(): Promise<number> {
   const inspectorPort = await freePort();
@@ -104,7 +73,7 @@ async function main(): Promise<number> {
   stopping = stack.stop;
   const inspector = await openInspector(inspectorPort);
   try {
-    const mix = mixed(stack.scenarios);
+    const mix = weightedMix("soak mix", stack.scenarios, MIX);
     const options = { url: stack.worker.url, connections: SETTINGS.connections, tokens: stack.tokens };
     log(`Warming up in ${SETTINGS.warmupRoundSeconds}-s rounds until workerd's RSS levels off (at most ${SETTINGS.warmupMaxSeconds} s)…`);
     const warmup = [await workerdResident()];
@@ -127,7 +96,8 @@ async function main(): Promise<number> {
 
     log(`Soaking: ${SETTINGS.connections} connections for ${SETTINGS.seconds} s of mixed traffic…`);
     const memory: { second: number; bytes: number }[] = [];
-    const windows: { latencies: number[]; non2xx: number; statuses: Record<string, number> }[] = [];
+    const windows: { latencies: number[]; non2xx: number }[] = [];
+    const statuses: Record<string, number> = {};
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     const sampling = setInterval(() => {
@@ -135,17 +105,17 @@ async function main(): Promise<number> {
       void workerdResident().then((bytes) => memory.push({ second, bytes }));
     }, SETTINGS.sampleSeconds * 1000);
     memory.push({ second: 0, bytes: await workerdResident() });
-    const { result } = await drive(
+    const { latencies, result } = await drive(
       mix,
       {
         ...options,
         onResponse: (status, ms) => {
           const index = Math.min(Math.floor(elapsed() / SETTINGS.windowSeconds), Math.ceil(SETTINGS.seconds / SETTINGS.windowSeconds) - 1);
-          windows[index] ??= { latencies: [], non2xx: 0, statuses: {} };
+          windows[index] ??= { latencies: [], non2xx: 0 };
           const window = windows[index];
           window.latencies.push(ms);
           if (status < 200 || status > 299) window.non2xx++;
-          window.statuses[status] = (window.statuses[status] ?? 0) + 1;
+          statuses[status] = (statuses[status] ?? 0) + 1;
         },
       },
       { seconds: SETTINGS.seconds },
@@ -155,13 +125,9 @@ async function main(): Promise<number> {
     const heapAfter = await heapAfterGc(inspector);
     const heapGrowth = heapAfter - heapBefore;
 
-    const all = windows.flatMap((window) => window.latencies);
-    const overall = summary(all);
+    const overall = latencySummary(latencies);
     const errors = result.errors + result.timeouts;
     const non2xx = result.non2xx;
-    const statuses: Record<string, number> = {};
-    for (const window of windows)
-      for (const [status, count] of Object.entries(window.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
 
     memory.sort((a, b) => a.second - b.second);
     const third = Math.max(1, Math.floor(memory.length / 3));
@@ -190,7 +156,7 @@ async function main(): Promise<number> {
     log("");
     log("  window      requests  req/s    p50 ms   p95 ms   p99 ms   non-2xx");
     windows.forEach((window, i) => {
-      const s = summary(window.latencies);
+      const s = latencySummary(window.latencies);
       const from = i * SETTINGS.windowSeconds;
       log(
         `  ${`${from}-${from + SETTINGS.windowSeconds} s`.padEnd(10)}  ${String(s.requests).padStart(8)}  ${(s.requests / SETTINGS.windowSeconds).toFixed(0).padStart(5)}  ${s.p50.toFixed(1).padStart(8)} ${s.p95.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)}  ${String(window.non2xx).padStart(8)}`,
@@ -214,7 +180,7 @@ async function main(): Promise<number> {
       settings: SETTINGS,
       mix: MIX,
       overall: { ...overall, rps: overall.requests / SETTINGS.seconds, errors, non2xx, statuses },
-      windows: windows.map((window) => ({ ...summary(window.latencies), non2xx: window.non2xx })),
+      windows: windows.map((window) => ({ ...latencySummary(window.latencies), non2xx: window.non2xx })),
       warmup: { seconds: warmupSeconds, rssBytes: warmup, steady, failures: warmupFailures },
       memory: { samples: memory, earlyBytes: early, lateBytes: late, growthBytes: growth, slopeMiBPerMinute, rssFlat },
       heap: { beforeBytes: heapBefore, afterBytes: heapAfter, growthBytes: heapGrowth, flat: heapFlat },

@@ -5,22 +5,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../scripts/lib/postgres.ts";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
-import { call, createTask, newUser, problem, tokenFor } from "./support/api.ts";
+import { CONTRACT_LIMIT_MS, call, createTask, expectUnavailable, newUser, problem, sleep, timed, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { startTestWorker } from "./support/transport.ts";
-
-const CONTRACT_LIMIT_MS = 10_000;
-
-async function timed(request: Promise<Response>): Promise<{ response: Response; ms: number }> {
-  const started = performance.now();
-  const response = await request;
-  return { response, ms: performance.now() - started };
-}
-
-async function expectUnavailable(response: Response): Promise<void> {
-  expect(response.status).toBe(503);
-  expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
-}
 
 describe("with the database refusing connections", () => {
   let worker: RunningWorker;
@@ -35,7 +22,7 @@ describe("with the database refusing connections", () => {
 
   it("answers /health with 503 degraded and Retry-After", async () => {
     const { response, ms } = await timed(call("/health", { base: worker.url }));
-    await expectUnavailable(response);
+    expectUnavailable(response);
     expect(await response.json()).toEqual({ status: "degraded", database: "unreachable" });
     expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
   });
@@ -47,7 +34,7 @@ describe("with the database refusing connections", () => {
       const { response, ms } = await timed(
         call(`/api/${user}/tasks`, { base: worker.url, token, method: "POST", body: { title: `attempt ${attempt}` } }),
       );
-      await expectUnavailable(response);
+      expectUnavailable(response);
       expect((await problem(response)).detail).toMatch(/database/);
       expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
     }
@@ -79,7 +66,7 @@ describe("with a database that accepts connections but never answers", () => {
   it("answers with 503 within 10 seconds instead of hanging", async () => {
     const user = newUser();
     const { response, ms } = await timed(call(`/api/${user}/tasks`, { base: worker.url, token: await tokenFor(user) }));
-    await expectUnavailable(response);
+    expectUnavailable(response);
     expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
   });
 });
@@ -101,14 +88,14 @@ describe("with a statement blocked by a lock", () => {
     try {
       const result = await timed(call(`/api/${user}/tasks/${task.id}`, { method: "PATCH", body: { title: "after" } }));
       ms = result.ms;
-      await expectUnavailable(result.response);
+      expectUnavailable(result.response);
       await problem(result.response);
     } finally {
       await locker.query("ROLLBACK");
     }
     expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
     // Had the server kept the statement waiting, it would run now that the lock is gone.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const after = await call(`/api/${user}/tasks/${task.id}`);
     expect(await after.json()).toEqual(task);
   });
@@ -136,7 +123,7 @@ describe("with a statement slower than the server's statement_timeout", () => {
   it("answers 503 within 10 seconds, and neither the task nor its Idempotency-Key was written", async () => {
     const request = { method: "POST", body: { title: "slow" }, headers: { "Idempotency-Key": "slow-1" } };
     const { response, ms } = await timed(call(`/api/${user}/tasks`, request));
-    await expectUnavailable(response);
+    expectUnavailable(response);
     await problem(response);
     expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
     const { rows } = await admin.query<{ tasks: number; keys: number }>(

@@ -3,7 +3,7 @@
 // it, and unexpected errors whose stack goes to the log and never to the client.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
-import { call, expectProblem, newUser, tokenFor } from "./support/api.ts";
+import { call, expectProblem, newUser, sleep, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { startTestWorker } from "./support/transport.ts";
 
@@ -52,6 +52,28 @@ describe("per-user rate limiting", () => {
   });
 });
 
+interface LogEntry {
+  level: string;
+  message: string;
+  request_id?: string;
+  error?: string;
+}
+
+/** The Worker's JSON log entries with this message and request id, once workerd has passed them on. */
+async function loggedFor(lines: string[], message: string, requestId: string): Promise<LogEntry[]> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const found = lines
+      .flatMap((line) => line.split("\n"))
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as LogEntry)
+      .filter((entry) => entry.message === message && entry.request_id === requestId);
+    if (found.length > 0) return found;
+    if (Date.now() > deadline) throw new Error(`no "${message}" log line for request ${requestId} in:\n${lines.join("\n")}`);
+    await sleep(50);
+  }
+}
+
 interface RequestLine {
   level: string;
   message: string;
@@ -73,20 +95,9 @@ describe("logs", () => {
 
   /** The request line for this request id, once workerd has passed it on. */
   async function lineFor(requestId: string): Promise<RequestLine> {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const found = lines
-        .flatMap((line) => line.split("\n"))
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as RequestLine)
-        .filter((line) => line.message === "request" && line.request_id === requestId);
-      if (found.length > 0) {
-        expect(found).toHaveLength(1);
-        return found[0] as RequestLine;
-      }
-      if (Date.now() > deadline) throw new Error(`no log line for request ${requestId} in:\n${lines.join("\n")}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const found = await loggedFor(lines, "request", requestId);
+    expect(found).toHaveLength(1);
+    return found[0] as unknown as RequestLine;
   }
 
   it("writes one JSON line per request: id, method, route pattern, status, duration, database time", async () => {
@@ -162,16 +173,7 @@ describe("an unexpected error", () => {
     const text = JSON.stringify(body);
     expect(text).not.toMatch(/relation|tasks_|\bat \S+ \(|SELECT|postgres/i);
 
-    const deadline = Date.now() + 5_000;
-    let logged: { level: string; request_id: string; error: string } | undefined;
-    while (logged === undefined && Date.now() < deadline) {
-      logged = lines
-        .flatMap((line) => line.split("\n"))
-        .filter((line) => line.includes('"unhandled error"'))
-        .map((line) => JSON.parse(line) as { level: string; request_id: string; error: string })
-        .find((line) => line.request_id === body.request_id);
-      if (logged === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const [logged] = await loggedFor(lines, "unhandled error", body.request_id);
     expect(logged?.level).toBe("error");
     expect(logged?.error).toMatch(/relation "tasks" does not exist/);
     // A stack: the message followed by frames.

@@ -65,7 +65,7 @@ export function scenarios(c: ScenarioContext): Scenario[] {
     path: `${heavy}/${pick(c.ids.heavy)}`,
     body: { title: `Patched ${Math.random().toString(36).slice(2)}`, priority: pick(PRIORITIES) },
   });
-  return [
+  const list: Scenario[] = [
     { name: "list first page", next: listFirst },
     {
       name: "list status+tag+q, sort=due_date",
@@ -91,15 +91,29 @@ export function scenarios(c: ScenarioContext): Scenario[] {
         return { method: "DELETE", path: `${deleter}/${id}` };
       },
     },
-    {
-      name: "mixed 80% read / 20% write",
-      next: () => {
-        const roll = Math.random();
-        if (roll < 0.8) return roll < 0.32 ? listFirst() : getOne();
-        return roll < 0.9 ? patch() : create();
-      },
-    },
   ];
+  return [...list, weightedMix("mixed 80% read / 20% write", list, { "list first page": 32, "get one": 48, patch: 10, create: 10 })];
+}
+
+/** A scenario whose every request is one of the named scenarios', picked at random by weight. */
+export function weightedMix(name: string, from: Scenario[], weights: Record<string, number>): Scenario {
+  const table = Object.entries(weights).map(([part, weight]) => {
+    const scenario = from.find((s) => s.name === part);
+    if (!scenario) throw new Error(`no scenario "${part}"`);
+    return { scenario, weight };
+  });
+  const total = table.reduce((sum, row) => sum + row.weight, 0);
+  return {
+    name,
+    next: () => {
+      let roll = Math.random() * total;
+      for (const row of table) {
+        roll -= row.weight;
+        if (roll < 0) return row.scenario.next();
+      }
+      return (table.at(-1) as (typeof table)[number]).scenario.next();
+    },
+  };
 }
 
 function tokenFor(path: string, tokens: Record<string, string>): string {
@@ -110,9 +124,21 @@ function tokenFor(path: string, tokens: Record<string, string>): string {
 }
 
 /** The q-quantile (0..1) of ascending `sorted`, nearest rank. */
-export function percentile(sorted: number[], q: number): number {
+function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+/** Count and exact percentiles (ms) of response times. */
+export function latencySummary(latencies: number[]): { requests: number; p50: number; p95: number; p99: number; max: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    requests: sorted.length,
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    p99: percentile(sorted, 0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
 export interface RunOptions {
@@ -188,15 +214,14 @@ export async function runScenario(
   await options.db.query("SELECT pg_stat_statements_reset()");
   await drive(scenario, options, { amount: COUNTED_REQUESTS });
   const statements = await statementsSinceReset(options.db);
-  latencies.sort((a, b) => a - b);
-  const requests = latencies.length;
+  const { requests, p50, p95, p99 } = latencySummary(latencies);
   return {
     name: scenario.name,
     requests,
     rps: requests / options.seconds,
-    p50: percentile(latencies, 0.5),
-    p95: percentile(latencies, 0.95),
-    p99: percentile(latencies, 0.99),
+    p50,
+    p95,
+    p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     sqlPerRequest: statements.calls / COUNTED_REQUESTS,

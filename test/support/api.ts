@@ -73,6 +73,24 @@ export async function expectConformance(method: string, url: string, response: R
   if (problems.length > 0) throw new Error(`The response does not match the OpenAPI document:\n${problems.join("\n")}`);
 }
 
+/** API.md "Errors": a database that does not answer gives a 503 within 10 seconds. */
+export const CONTRACT_LIMIT_MS = 10_000;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The response, and how long it took to arrive in ms. */
+export async function timed(request: Promise<Response>): Promise<{ response: Response; ms: number }> {
+  const started = performance.now();
+  const response = await request;
+  return { response, ms: performance.now() - started };
+}
+
+/** A 503 with a positive Retry-After (a problem on /api; /health's body is its own JSON). */
+export function expectUnavailable(response: Response): void {
+  expect(response.status).toBe(503);
+  expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+}
+
 /** Creates a task for `user` and returns it. */
 export async function createTask(user: string, task: Record<string, unknown> = { title: "a task" }): Promise<Task> {
   const response = await call(`/api/${user}/tasks`, { method: "POST", body: task });
