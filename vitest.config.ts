@@ -5,7 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Browser tests need Chromium: `npm run test:browser` (vitest.browser.config.ts).
     exclude: ["test/browser/**", "node_modules/**"],
-    testTimeout: 30_000,
+    // Generous: CI may run while the machine is busy, and no test may depend on being fast.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     // Each test file talks to the Worker and Postgres started by its project's global setup, with
     // its own fresh user ids, so files run in parallel safely.

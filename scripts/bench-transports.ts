@@ -8,9 +8,8 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { SignJWT } from "jose";
-import { migrate } from "./lib/migrate.ts";
-import { freePort, startPostgres } from "./lib/postgres.ts";
+import { startScratchPostgres } from "./lib/postgres.ts";
+import { hs256Token } from "./lib/token.ts";
 import { buildWorker, type RunningWorker, startWorker } from "./lib/worker.ts";
 import { startWsProxy } from "./lib/wsproxy.ts";
 
@@ -45,14 +44,8 @@ await chmod(scratch, 0o755);
 const stops: Array<() => Promise<unknown>> = [() => rm(scratch, { recursive: true, force: true })];
 try {
   console.log("Starting Postgres, the WebSocket proxy and two Workers…");
-  const postgres = await startPostgres({
-    dataDir: path.join(scratch, "pgdata"),
-    port: await freePort(),
-    database: "tasks",
-    persistent: false,
-  });
-  stops.push(() => postgres.stop());
-  await migrate(postgres.url);
+  const postgres = await startScratchPostgres({ database: "tasks" });
+  stops.push(() => postgres.dispose());
   const proxy = await startWsProxy();
   stops.push(() => proxy.stop());
   const bundle = buildWorker(path.join(scratch, "dist")).path;
@@ -66,12 +59,7 @@ try {
   for (const worker of Object.values(workers)) stops.push(() => worker.stop());
 
   const user = "bench-user";
-  const token = await new SignJWT({})
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(user)
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(SECRET));
+  const token = await hs256Token(SECRET, user, "1h");
   const first = Object.values(workers)[0];
   if (first === undefined) throw new Error("no worker");
   const created = await fetch(`${first.url}/api/${user}/tasks`, {

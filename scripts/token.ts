@@ -3,8 +3,8 @@
 // the way a frontend mints one. <span> is how long it lives: "15m", "2h", "7d" (the default);
 // the API refuses tokens issued more than 7 days ago whatever their expiry.
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
 import { readDevVars } from "./lib/dev-vars.ts";
+import { hs256Token } from "./lib/token.ts";
 
 const USAGE = "Usage: npm run token -- <user_id> [--expires <span, e.g. 15m, 2h, 7d>]";
 const SPAN = /^\d+\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/;
@@ -32,10 +32,4 @@ const secret =
   process.env.BETTER_AUTH_SECRET ?? readDevVars(".dev.vars").BETTER_AUTH_SECRET ?? readDevVars(".dev.vars.example").BETTER_AUTH_SECRET;
 if (!secret) fail("No BETTER_AUTH_SECRET in the environment, .dev.vars or .dev.vars.example.");
 
-const token = await new SignJWT({})
-  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-  .setSubject(userId)
-  .setIssuedAt()
-  .setExpirationTime(expires)
-  .sign(new TextEncoder().encode(secret));
-console.log(token);
+console.log(await hs256Token(secret, userId, expires));

@@ -1,12 +1,14 @@
 // Reads and checks the Worker's settings once per isolate into a typed object. A missing or
 // unusable setting does not crash the Worker: using it throws a 500 problem naming it, with
 // one log line, so routes that do not need it (such as /health without a secret) keep working.
-import { JWKS_ALGORITHMS, JWKS_PATH, type KeySource, remoteKeys, SECRET_ALGORITHMS } from "./auth/keys.ts";
+import { jwksFor } from "./auth/jwks.ts";
+import { JWKS_ALGORITHMS, JWKS_PATH, type KeySource, SECRET_ALGORITHMS } from "./auth/keys.ts";
 import type { Database } from "./db/client.ts";
 import type { Env } from "./env.ts";
-import { HttpError } from "./http/problem.ts";
+import { log } from "./log.ts";
+import { configurationError } from "./problems.ts";
 
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 
 /** A setting that is either usable or explains why not. */
 export type Setting<T> = { ok: true; value: T } | { ok: false; name: string; reason: string };
@@ -19,8 +21,15 @@ export interface AuthConfig {
   jwks: Setting<KeySource> | undefined;
 }
 
+/**
+ * Which requests write their log line (LOG_REQUESTS): "errors" (the default) only those answered
+ * 4xx or 5xx or slower than SLOW_REQUEST_MS; "all" every one.
+ */
+export type RequestLogs = "errors" | "all";
+
 export interface Config {
   allowedOrigins: ReadonlySet<string>;
+  requestLogs: RequestLogs;
   auth: Setting<AuthConfig>;
   /** How to reach Postgres: Hyperdrive when bound, else Neon directly (DATABASE_URL). */
   database: Setting<Database>;
@@ -33,6 +42,7 @@ export function configFrom(env: Env): Config {
   if (config === undefined) {
     config = {
       allowedOrigins: parseOrigins(env.ALLOWED_ORIGINS),
+      requestLogs: readRequestLogs(env.LOG_REQUESTS),
       auth: readAuth(env),
       database: readDatabase(env),
     };
@@ -41,11 +51,10 @@ export function configFrom(env: Env): Config {
   return config;
 }
 
-/** The setting's value, or a 500 problem that names it (and one log line saying why). */
+/** The setting's value, or a 500 configuration_error that names it (logged with the request id). */
 export function required<T>(setting: Setting<T>): T {
   if (setting.ok) return setting.value;
-  console.error(JSON.stringify({ level: "error", message: "configuration", setting: setting.name, reason: setting.reason }));
-  throw new HttpError(500, `the server is misconfigured: ${setting.name} ${setting.reason}`);
+  throw configurationError(setting.name, setting.reason);
 }
 
 function parseOrigins(value: string | undefined): ReadonlySet<string> {
@@ -54,6 +63,18 @@ function parseOrigins(value: string | undefined): ReadonlySet<string> {
     .map((origin) => origin.trim().replace(/\/+$/, ""))
     .filter((origin) => origin !== "");
   return new Set(origins);
+}
+
+/**
+ * An unknown value logs more, never less: every request, and one warning per isolate that names
+ * the setting (a typo must not silence the logs, nor fail requests over a log setting).
+ */
+function readRequestLogs(value: string | undefined): RequestLogs {
+  const setting = nonEmpty(value)?.toLowerCase();
+  if (setting === undefined || setting === "errors") return "errors";
+  if (setting !== "all")
+    log("warn", "configuration", { setting: "LOG_REQUESTS", detail: 'must be "errors" or "all"; logging every request' });
+  return "all";
 }
 
 function readAuth(env: Env): Setting<AuthConfig> {
@@ -103,7 +124,7 @@ function readJwks(env: Env): Setting<KeySource> | undefined {
     ok: true,
     value: {
       algorithms: JWKS_ALGORITHMS,
-      key: remoteKeys(url),
+      key: jwksFor(url),
       issuer: issuer !== undefined ? [issuer] : baseUrl === undefined ? undefined : [baseUrl, `${baseUrl}/`],
       audience: nonEmpty(env.JWT_AUDIENCE) ?? baseUrl,
     },
@@ -119,6 +140,7 @@ function parseUrl(value: string): URL | undefined {
 }
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+const LOOPBACK_PROXY = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]):\d{1,5}$/;
 
 function readDatabase(env: Env): Setting<Database> {
   const connectionString = env.HYPERDRIVE?.connectionString;
@@ -137,6 +159,10 @@ function readDatabase(env: Env): Setting<Database> {
     return { ok: false, name: "DATABASE_URL", reason: "must be a postgres:// connection string" };
   }
   const localProxy = nonEmpty(env.NEON_LOCAL_PROXY);
+  // The local proxy speaks plain ws://, which would carry the password in clear text: loopback only.
+  if (localProxy !== undefined && !LOOPBACK_PROXY.test(localProxy)) {
+    return { ok: false, name: "NEON_LOCAL_PROXY", reason: "must be a loopback host:port (it is for local tests only)" };
+  }
   return { ok: true, value: { transport: "neon", connectionString: databaseUrl, ...(localProxy === undefined ? {} : { localProxy }) } };
 }
 

@@ -1,5 +1,22 @@
-// The Worker's bindings, as declared in wrangler.toml and set as secrets.
+// The Worker's bindings, as declared in wrangler.toml and set as secrets. Plain interfaces, so that
+// scripts and tests type-check against them under Node's types too.
+
+/** The LIVE binding: a Durable Object namespace of LiveUpdates (src/live/object.ts), one object per user. */
+export interface LiveNamespace {
+  idFromName(name: string): LiveObjectId;
+  get(id: LiveObjectId): {
+    fetch(request: Request): Promise<Response>;
+    /** LiveUpdates.notify, over RPC. */
+    notify(position: number): Promise<void>;
+  };
+}
+interface LiveObjectId {
+  toString(): string;
+}
+
 export interface Env {
+  /** /live's Durable Objects ([[durable_objects.bindings]] in wrangler.toml). */
+  LIVE?: LiveNamespace;
   /** The Hyperdrive binding; only its connection string is used. */
   HYPERDRIVE?: { readonly connectionString: string };
   /** Neon's connection string: the direct path, used when no HYPERDRIVE is bound. */
@@ -12,6 +29,8 @@ export interface Env {
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
   ALLOWED_ORIGINS?: string;
+  /** "errors" (default): a log line for 4xx, 5xx and slow requests; "all": for every request. */
+  LOG_REQUESTS?: string;
   /** Workers Rate Limiting binding ([[ratelimits]] in wrangler.toml): requests per user. */
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
 }

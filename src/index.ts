@@ -1,14 +1,23 @@
-// The Worker: the router, and the order every request goes through it.
+// The Worker: the router, and the order every request goes through it. An /api route is
+// authenticate (token → user id, 401/403) → rateLimit (429) → the handler.
 import { Router } from "itty-router";
-import { withOwner } from "./auth/owner.ts";
+import { authenticate, authenticateSocket } from "./auth/authenticate.ts";
 import type { Env } from "./env.ts";
-import type { AppRequest } from "./http/context.ts";
+import type { AppRequest, AuthedRequest } from "./http/context.ts";
 import { finish, start } from "./http/lifecycle.ts";
-import { HttpError, toProblem } from "./http/problem.ts";
-import { purgeExpiredKeys } from "./jobs/purge.ts";
+import { toProblem } from "./http/problem.ts";
+import { rateLimit } from "./http/rate-limit.ts";
+import { purge } from "./jobs/purge.ts";
+import { methodNotAllowed, routeNotFound } from "./problems.ts";
+import { batch } from "./routes/batch.ts";
+import { listChanges } from "./routes/changes.ts";
 import { health } from "./routes/health.ts";
+import { live } from "./routes/live.ts";
+import { listOccurrences } from "./routes/occurrences.ts";
 import { openApi } from "./routes/openapi.ts";
-import { completeTask, createTask, deleteTask, getTask, listTasks, patchTask, replaceTask } from "./routes/tasks.ts";
+import { completeTask, createTask, deleteTask, getTask, listTasks, updateTask } from "./routes/tasks.ts";
+
+type Handler<R> = (request: R, env: Env, ctx: ExecutionContext) => unknown;
 
 const router = Router<AppRequest, [Env, ExecutionContext]>({
   before: [start, preflight],
@@ -16,22 +25,38 @@ const router = Router<AppRequest, [Env, ExecutionContext]>({
   finally: [finish],
 });
 
-router
-  .get("/health", health)
-  .get("/openapi.json", openApi)
-  .get("/api/:user_id/tasks", withOwner, listTasks)
-  .post("/api/:user_id/tasks", withOwner, createTask)
-  .get("/api/:user_id/tasks/:id", withOwner, getTask)
-  .put("/api/:user_id/tasks/:id", withOwner, replaceTask)
-  .patch("/api/:user_id/tasks/:id", withOwner, patchTask)
-  .delete("/api/:user_id/tasks/:id", withOwner, deleteTask)
-  .patch("/api/:user_id/tasks/:id/complete", withOwner, completeTask)
-  .all("*", unmatched);
+/** GET and HEAD alike (HEAD answers without the body, in finish). */
+function get<R extends AppRequest>(path: string, ...handlers: Handler<R>[]): void {
+  router.get<R>(path, ...handlers).head<R>(path, ...handlers);
+}
 
-/** The Allow header for a path: the methods its routes serve, or undefined for an unknown path. */
+get("/health", health);
+get("/openapi.json", openApi);
+get<AuthedRequest>("/api/:user_id/tasks", authenticate, rateLimit, listTasks);
+router.post<AuthedRequest>("/api/:user_id/tasks", authenticate, rateLimit, createTask);
+// Before the /tasks/:id routes, which would otherwise take "batch" for an id.
+router.post<AuthedRequest>("/api/:user_id/tasks/batch", authenticate, rateLimit, batch).all("/api/:user_id/tasks/batch", unmatched);
+get<AuthedRequest>("/api/:user_id/tasks/:id", authenticate, rateLimit, getTask);
+router
+  .put<AuthedRequest>("/api/:user_id/tasks/:id", authenticate, rateLimit, updateTask)
+  .patch<AuthedRequest>("/api/:user_id/tasks/:id", authenticate, rateLimit, updateTask)
+  .delete<AuthedRequest>("/api/:user_id/tasks/:id", authenticate, rateLimit, deleteTask)
+  .patch<AuthedRequest>("/api/:user_id/tasks/:id/complete", authenticate, rateLimit, completeTask);
+get<AuthedRequest>("/api/:user_id/tasks/:id/occurrences", authenticate, rateLimit, listOccurrences);
+get<AuthedRequest>("/api/:user_id/changes", authenticate, rateLimit, listChanges);
+get<AuthedRequest>("/api/:user_id/live", authenticateSocket, rateLimit, live);
+router.all("*", unmatched);
+
+/**
+ * The Allow header for a path: the methods of the most specific route pattern it matches (a
+ * literal segment beats a parameter: /tasks/batch is not /tasks/:id), or undefined when none does.
+ */
 function allowFor(request: AppRequest): string | undefined {
   const path = new URL(request.url).pathname;
-  const methods = router.routes.filter(([method, pattern]) => method !== "ALL" && pattern.test(path)).map(([method]) => method);
+  const matching = router.routes.filter(([method, pattern]) => method !== "ALL" && pattern.test(path));
+  const specificity = (route: string | undefined) => (route ?? "").replace(/:\w+/g, "").length;
+  const best = Math.max(...matching.map(([, , , route]) => specificity(route)));
+  const methods = matching.filter(([, , , route]) => specificity(route) === best).map(([method]) => method);
   return methods.length > 0 ? [...new Set(methods), "OPTIONS"].join(", ") : undefined;
 }
 
@@ -45,12 +70,14 @@ function preflight(request: AppRequest): Response | undefined {
 /** 405 with Allow when another method serves this path, else 404. */
 function unmatched(request: AppRequest): never {
   const allow = allowFor(request);
-  if (allow !== undefined) throw new HttpError(405, `${request.method} is not allowed on this path`, { headers: { Allow: allow } });
-  throw new HttpError(404, "no such route");
+  throw allow === undefined ? routeNotFound() : methodNotAllowed(allow);
 }
+
+// The Durable Object class of /live must be exported by the Worker's main module.
+export { LiveUpdates } from "./live/object.ts";
 
 export default {
   fetch: (request, env, ctx) => router.fetch(request, env, ctx),
-  // The Cron Trigger of wrangler.toml: purge Idempotency-Keys past their 24 hours.
-  scheduled: (_controller, env, ctx) => purgeExpiredKeys(env, ctx),
+  // The Cron Trigger of wrangler.toml: purge expired Idempotency-Keys and tombstones.
+  scheduled: (_controller, env, ctx) => purge(env, ctx),
 } satisfies ExportedHandler<Env>;

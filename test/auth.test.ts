@@ -12,18 +12,15 @@ const AUDIENCE = "https://app.example.com";
 
 /** A 401 for a request that carried no bearer token: a plain Bearer challenge, no error code. */
 async function expectNoTokenChallenge(response: Response): Promise<void> {
-  await expectProblem(response, 401);
-  const challenge = response.headers.get("WWW-Authenticate") ?? "";
-  expect(challenge).toMatch(/^Bearer\b/);
-  expect(challenge).not.toContain("error=");
+  await expectProblem(response, "token_missing");
+  expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="tasks"');
 }
 
 /** A 401 for a request whose bearer token was rejected: error="invalid_token" (RFC 6750 §3.1). */
 async function expectInvalidToken(response: Response): Promise<void> {
-  await expectProblem(response, 401);
-  const challenge = response.headers.get("WWW-Authenticate") ?? "";
-  expect(challenge).toMatch(/^Bearer\b/);
-  expect(challenge).toContain('error="invalid_token"');
+  await expectProblem(response, "token_invalid");
+  // Fixed text: nothing of the token (its alg, its claims) is echoed into a header.
+  expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="tasks", error="invalid_token"');
 }
 
 /** A 200 list for the token's owner: the token was accepted. */
@@ -62,14 +59,14 @@ describe("a request without a bearer token", () => {
       token: null,
       headers: { Authorization: `Basic ${Buffer.from(`${user}:password`).toString("base64")}` },
     });
-    await expectProblem(response, 401);
+    await expectProblem(response, "token_missing");
     expect(response.headers.get("WWW-Authenticate") ?? "").toMatch(/^Bearer\b/);
   });
 
   it("is a 401 for the Bearer scheme with no token after it", async () => {
     const user = newUser();
     const response = await call(`/api/${user}/tasks`, { token: null, headers: { Authorization: "Bearer " } });
-    await expectProblem(response, 401);
+    await expectProblem(response, "token_missing");
     expect(response.headers.get("WWW-Authenticate") ?? "").toMatch(/^Bearer\b/);
   });
 });
@@ -157,6 +154,53 @@ describe("a bearer token that is rejected with 401 invalid_token", () => {
     const user = newUser();
     await expectInvalidToken(await list(user, await tokenFor(user, { issuedAt: -(7 * DAY + 90) })));
   });
+
+  it("rejects a token issued more than 60 seconds in the future, and accepts one 30 seconds ahead", async () => {
+    const user = newUser();
+    await expectInvalidToken(await list(user, await tokenFor(user, { issuedAt: 120 })));
+    await expectAccepted(await list(user, await tokenFor(user, { issuedAt: 30 })));
+  });
+
+  it("rejects a sub of 256 characters on every route, with 401 and not a 500, and accepts one of 255", async () => {
+    const long = `u${"x".repeat(255)}`;
+    const token = await tokenFor(long);
+    const path = `/api/${long}`;
+    for (const [method, route, body] of [
+      ["GET", `${path}/tasks`, undefined],
+      ["POST", `${path}/tasks`, { title: "too long an owner" }],
+      ["GET", `${path}/tasks/1`, undefined],
+      ["PUT", `${path}/tasks/1`, { title: "x" }],
+      ["PATCH", `${path}/tasks/1`, { title: "x" }],
+      ["DELETE", `${path}/tasks/1`, undefined],
+      ["PATCH", `${path}/tasks/1/complete`, undefined],
+    ] as const) {
+      await expectInvalidToken(await call(route, { method, token, ...(body === undefined ? {} : { body }) }));
+    }
+    const exact = `u${"x".repeat(254)}`;
+    const created = await call(`/api/${exact}/tasks`, { method: "POST", token: await tokenFor(exact), body: { title: "fits" } });
+    expect(created.status).toBe(201);
+  });
+
+  it("rejects a sub of 3,000 characters on a create with 401 (it once made a 500: an index row too large)", async () => {
+    const huge = "y".repeat(3000);
+    const response = await call(`/api/${huge}/tasks`, { method: "POST", token: await tokenFor(huge), body: { title: "t" } });
+    await expectInvalidToken(response);
+  });
+
+  it("echoes nothing of a token into headers: a 20,000-character alg and a non-ASCII alg give the fixed challenge and a short body", async () => {
+    const user = newUser();
+    const [, payload, signature] = (await tokenFor(user)).split(".");
+    for (const alg of ["A".repeat(20_000), "HS256\u00e9\u4e2d", "ES256\r\nX-Injected: 1"]) {
+      const header = base64url({ alg, typ: "JWT" });
+      const response = await list(user, `${header}.${payload}.${signature}`);
+      const text = await response.clone().text();
+      await expectInvalidToken(response);
+      expect(response.headers.get("X-Injected")).toBeNull();
+      expect(text.length).toBeLessThan(1_000);
+      expect(text).not.toContain("AAAA");
+      expect(text).not.toContain("\u00e9");
+    }
+  });
 });
 
 describe("a bearer token that is accepted", () => {
@@ -201,7 +245,7 @@ describe("ownership of /api/{user_id}", () => {
   it("answers 403 to a valid token for another user", async () => {
     const owner = newUser();
     const response = await list(owner, await tokenFor(newUser()));
-    await expectProblem(response, 403);
+    await expectProblem(response, "forbidden");
     expect(response.headers.get("WWW-Authenticate")).toBeNull();
   });
 
@@ -209,8 +253,8 @@ describe("ownership of /api/{user_id}", () => {
     const owner = newUser();
     const task = await createTask(owner);
     const intruder = await tokenFor(newUser());
-    await expectProblem(await call(`/api/${owner}/tasks/${task.id}`, { token: intruder }), 403);
-    await expectProblem(await call(`/api/${owner}/tasks/${task.id}`, { method: "DELETE", token: intruder }), 403);
+    await expectProblem(await call(`/api/${owner}/tasks/${task.id}`, { token: intruder }), "forbidden");
+    await expectProblem(await call(`/api/${owner}/tasks/${task.id}`, { method: "DELETE", token: intruder }), "forbidden");
     const after = await call(`/api/${owner}/tasks/${task.id}`);
     expect(after.status).toBe(200);
     expect(await after.json()).toMatchObject({ id: task.id, version: task.version });
@@ -248,12 +292,23 @@ describe("ownership of /api/{user_id}", () => {
     expect(await listed.json()).toMatchObject([{ user_id: user }]);
   });
 
+  it("compares the path's user id with the subject exactly: a token for user_x may not read /api/USER_X", async () => {
+    const user = `user_x_${crypto.randomUUID()}`;
+    const token = await tokenFor(user);
+    await createTask(user, { title: "lower" });
+    const shouted = user.toUpperCase();
+    await expectProblem(await list(shouted, token), "forbidden");
+    await expectProblem(await call(`/api/${shouted}/tasks`, { method: "POST", token, body: { title: "planted" } }), "forbidden");
+    const owner = await list(user, token);
+    expect((await owner.json()) as unknown[]).toHaveLength(1);
+  });
+
   it("percent-decodes the path exactly once", async () => {
     const literal = `${newUser()}%40example.com`; // a sub that really contains "%40"
     await expectAccepted(await list(literal, await tokenFor(literal)));
     // The path of literal, decoded twice, would be this user; it must not be let in.
     const decodedTwice = decodeURIComponent(literal);
-    await expectProblem(await list(literal, await tokenFor(decodedTwice)), 403);
+    await expectProblem(await list(literal, await tokenFor(decodedTwice)), "forbidden");
   });
 });
 
@@ -281,7 +336,7 @@ describe("a rejected request", () => {
     const owner = newUser();
     const intruder = newUser();
     const response = await call(`/api/${owner}/tasks`, { method: "POST", token: await tokenFor(intruder), body: { title: "planted" } });
-    await expectProblem(response, 403);
+    await expectProblem(response, "forbidden");
     for (const user of [owner, intruder]) {
       const listed = await list(user, await tokenFor(user));
       expect(listed.status).toBe(200);

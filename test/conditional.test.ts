@@ -84,8 +84,8 @@ describe("If-None-Match on GET", () => {
     const owner = newUser();
     const task = await createTask(owner);
     const other = newUser();
-    await expectProblem(await call(taskPath(other, task.id), { headers: { "If-None-Match": "*" } }), 404);
-    await expectProblem(await call(taskPath(owner, 999_999_999), { headers: { "If-None-Match": "*" } }), 404);
+    await expectProblem(await call(taskPath(other, task.id), { headers: { "If-None-Match": "*" } }), "task_not_found");
+    await expectProblem(await call(taskPath(owner, 999_999_999), { headers: { "If-None-Match": "*" } }), "task_not_found");
   });
 });
 
@@ -126,19 +126,19 @@ describe.each(WRITES)("If-Match on $name", ({ method, suffix, body, status }) =>
     const user = newUser();
     const task = await createTask(user, { title: "original" });
     const response = await send(user, task.id, header(task.version));
-    await expectProblem(response, 412);
+    await expectProblem(response, "precondition_failed");
     expect(await current(user, task.id)).toEqual(task);
   });
 
   it("answers 404, not 412, for a missing task or another user's", async () => {
     const owner = newUser();
     const task = await createTask(owner);
-    await expectProblem(await send(owner, 999_999_999, tag(1)), 404);
-    await expectProblem(await send(owner, 999_999_999, "*"), 404);
+    await expectProblem(await send(owner, 999_999_999, tag(1)), "task_not_found");
+    await expectProblem(await send(owner, 999_999_999, "*"), "task_not_found");
     const other = newUser();
     await expectProblem(
       await call(`${taskPath(other, task.id)}${suffix}`, { method, body, headers: { "If-Match": tag(task.version) } }),
-      404,
+      "task_not_found",
     );
     expect(await current(owner, task.id)).toEqual(task);
   });
@@ -180,7 +180,7 @@ describe("concurrent edits against the real database", () => {
     await call(taskPath(user, task.id), { method: "PATCH", body: { title: "someone else" } });
     await expectProblem(
       await call(taskPath(user, task.id), { method: "PATCH", body: { title: "mine" }, headers: { "If-Match": tag(task.version) } }),
-      412,
+      "precondition_failed",
     );
     const fresh = await call(taskPath(user, task.id));
     const retried = await call(taskPath(user, task.id), {

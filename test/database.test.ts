@@ -1,12 +1,15 @@
-// The database unreachable, silent or slow: a 503 problem with Retry-After within 10 seconds,
-// the request has no effect, and the Worker stays up.
+// The database unreachable, silent, slow or failing: a 503 problem with Retry-After within 10
+// seconds for what is transient (the request had no effect, the cause is logged), a 500 for what
+// is a bug (its stack logged), and the Worker stays up.
 import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../scripts/lib/postgres.ts";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
-import { CONTRACT_LIMIT_MS, call, createTask, expectUnavailable, newUser, problem, sleep, timed, tokenFor } from "./support/api.ts";
+import { CONTRACT_LIMIT_MS, call, createTask, expectProblem, expectUnavailable, newUser, sleep, timed, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { type ScratchDatabase, scratchDatabase } from "./support/database.ts";
+import { loggedFor } from "./support/logs.ts";
 import { startTestWorker } from "./support/transport.ts";
 
 describe("with the database refusing connections", () => {
@@ -21,7 +24,7 @@ describe("with the database refusing connections", () => {
   afterAll(() => worker.stop());
 
   it("answers /health with 503 degraded and Retry-After", async () => {
-    const { response, ms } = await timed(call("/health", { base: worker.url }));
+    const { response, ms } = await timed(() => call("/health", { base: worker.url }));
     expectUnavailable(response);
     expect(await response.json()).toEqual({ status: "degraded", database: "unreachable" });
     expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
@@ -31,11 +34,11 @@ describe("with the database refusing connections", () => {
     const user = newUser();
     const token = await tokenFor(user);
     for (const attempt of [1, 2]) {
-      const { response, ms } = await timed(
+      const { response, ms } = await timed(() =>
         call(`/api/${user}/tasks`, { base: worker.url, token, method: "POST", body: { title: `attempt ${attempt}` } }),
       );
+      await expectProblem(response, "database_unavailable");
       expectUnavailable(response);
-      expect((await problem(response)).detail).toMatch(/database/);
       expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
     }
   });
@@ -65,7 +68,8 @@ describe("with a database that accepts connections but never answers", () => {
 
   it("answers with 503 within 10 seconds instead of hanging", async () => {
     const user = newUser();
-    const { response, ms } = await timed(call(`/api/${user}/tasks`, { base: worker.url, token: await tokenFor(user) }));
+    const token = await tokenFor(user);
+    const { response, ms } = await timed(() => call(`/api/${user}/tasks`, { base: worker.url, token }));
     expectUnavailable(response);
     expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
   });
@@ -86,10 +90,10 @@ describe("with a statement blocked by a lock", () => {
     await locker.query("SELECT id FROM tasks WHERE id = $1 FOR UPDATE", [task.id]);
     let ms: number;
     try {
-      const result = await timed(call(`/api/${user}/tasks/${task.id}`, { method: "PATCH", body: { title: "after" } }));
+      const result = await timed(() => call(`/api/${user}/tasks/${task.id}`, { method: "PATCH", body: { title: "after" } }));
       ms = result.ms;
       expectUnavailable(result.response);
-      await problem(result.response);
+      await expectProblem(result.response, "database_unavailable");
     } finally {
       await locker.query("ROLLBACK");
     }
@@ -102,31 +106,30 @@ describe("with a statement blocked by a lock", () => {
 });
 
 describe("with a statement slower than the server's statement_timeout", () => {
-  let admin: pg.Client;
-  const user = newUser();
+  // On a database of its own: the trigger's DDL never waits on (or blocks) other files' writes.
+  let database: ScratchDatabase;
+  let worker: RunningWorker;
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: inject("databaseUrl") });
-    await admin.connect();
-    // A slow write for this one user only: every insert of theirs sleeps far past the 5 s
-    // statement_timeout of migration 0002 (other tests' users are not touched).
-    await admin.query(`CREATE OR REPLACE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS
+    database = await scratchDatabase();
+    // Every insert sleeps far past the 5 s statement_timeout of migration 0002.
+    await database.admin.query(`CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS
       $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$`);
-    await admin.query(`CREATE TRIGGER test_slow_insert BEFORE INSERT ON tasks FOR EACH ROW
-      WHEN (NEW.user_id = '${user}') EXECUTE FUNCTION test_slow_insert()`);
+    await database.admin.query("CREATE TRIGGER test_slow_insert BEFORE INSERT ON tasks FOR EACH ROW EXECUTE FUNCTION test_slow_insert()");
+    worker = await startTestWorker({ database: database.url, bindings: { BETTER_AUTH_SECRET: TEST_SECRET }, onLog: () => {} });
   });
   afterAll(async () => {
-    await admin.query("DROP TRIGGER IF EXISTS test_slow_insert ON tasks");
-    await admin.query("DROP FUNCTION IF EXISTS test_slow_insert()");
-    await admin.end();
+    await worker?.stop();
+    await database?.drop();
   });
 
   it("answers 503 within 10 seconds, and neither the task nor its Idempotency-Key was written", async () => {
-    const request = { method: "POST", body: { title: "slow" }, headers: { "Idempotency-Key": "slow-1" } };
-    const { response, ms } = await timed(call(`/api/${user}/tasks`, request));
+    const user = newUser();
+    const request = { base: worker.url, method: "POST", body: { title: "slow" }, headers: { "Idempotency-Key": "slow-1" } };
+    const { response, ms } = await timed(() => call(`/api/${user}/tasks`, request));
+    await expectProblem(response, "database_unavailable");
     expectUnavailable(response);
-    await problem(response);
     expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
-    const { rows } = await admin.query<{ tasks: number; keys: number }>(
+    const { rows } = await database.admin.query<{ tasks: number; keys: number }>(
       `SELECT (SELECT count(*)::int FROM tasks WHERE user_id = $1) AS tasks,
               (SELECT count(*)::int FROM idempotency_keys WHERE user_id = $1) AS keys`,
       [user],
@@ -134,9 +137,77 @@ describe("with a statement slower than the server's statement_timeout", () => {
     expect(rows[0]).toEqual({ tasks: 0, keys: 0 });
 
     // The key was not used up: once the database is fast again, the retry creates the task.
-    await admin.query("DROP TRIGGER test_slow_insert ON tasks");
+    await database.admin.query("DROP TRIGGER test_slow_insert ON tasks");
     const retried = await call(`/api/${user}/tasks`, request);
     expect(retried.status).toBe(201);
     expect(retried.headers.get("Idempotent-Replayed")).toBeNull();
+  });
+});
+
+describe("the cause of a 503 or a 500 from the database", () => {
+  let database: ScratchDatabase;
+  let worker: RunningWorker;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    database = await scratchDatabase();
+    // Inserts fail, per title: a transient SQLSTATE (lock_not_available) or a bug (a raised error).
+    await database.admin.query(`CREATE FUNCTION test_failing_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.title = 'locked' THEN RAISE EXCEPTION 'simulated lock timeout' USING ERRCODE = '55P03'; END IF;
+        IF NEW.title = 'broken' THEN RAISE EXCEPTION 'simulated bug' USING ERRCODE = 'XX000'; END IF;
+        RETURN NEW;
+      END $$`);
+    await database.admin.query(
+      "CREATE TRIGGER test_failing_insert BEFORE INSERT ON tasks FOR EACH ROW EXECUTE FUNCTION test_failing_insert()",
+    );
+    worker = await startTestWorker({
+      database: database.url,
+      bindings: { BETTER_AUTH_SECRET: TEST_SECRET },
+      onLog: (line) => lines.push(line),
+    });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await database?.drop();
+  });
+
+  /** The Worker's log entry with this message for this request, once workerd has passed it on. */
+  const logged = async (message: string, requestId: string) => (await loggedFor(lines, message, requestId))[0];
+
+  it("a transient SQLSTATE is a 503 whose log line keeps the driver's error and its SQLSTATE", async () => {
+    const user = newUser();
+    const response = await call(`/api/${user}/tasks`, { base: worker.url, method: "POST", body: { title: "locked" } });
+    const body = await expectProblem(response, "database_unavailable");
+    expect(JSON.stringify(body)).not.toContain("simulated");
+    const entry = await logged("database_unavailable", body.request_id);
+    expect(entry.level).toBe("error");
+    expect(entry.cause).toMatchObject({ code: "55P03", message: "simulated lock timeout" });
+  });
+
+  it("any other SQLSTATE is a 500 internal_error, its stack in the log and nothing of it in the body", async () => {
+    const user = newUser();
+    const response = await call(`/api/${user}/tasks`, { base: worker.url, method: "POST", body: { title: "broken" } });
+    const body = await expectProblem(response, "internal_error");
+    expect(JSON.stringify(body)).not.toContain("simulated");
+    const entry = await logged("unhandled error", body.request_id);
+    expect(entry.cause).toMatchObject({ code: "XX000", message: "simulated bug" });
+    expect(String(entry.cause?.stack)).toMatch(/\n\s+at /);
+  });
+
+  it("a refused connection is a 503 whose log line names the driver's error", async () => {
+    const refusing = await startTestWorker({
+      database: `postgres://postgres:postgres@127.0.0.1:${await freePort()}/tasks`,
+      bindings: { BETTER_AUTH_SECRET: TEST_SECRET },
+      onLog: (line) => lines.push(line),
+    });
+    try {
+      const user = newUser();
+      const response = await call(`/api/${user}/tasks`, { base: refusing.url, token: await tokenFor(user) });
+      const body = await expectProblem(response, "database_unavailable");
+      const entry = await logged("database_unavailable", body.request_id);
+      expect(String(entry.cause?.message)).not.toBe("");
+    } finally {
+      await refusing.stop();
+    }
   });
 });

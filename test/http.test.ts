@@ -1,7 +1,8 @@
 // The HTTP envelope every response shares (API.md "Errors" and "Headers"): request ids, content
 // types, caching, 404/405 routing, OPTIONS, CORS and /health.
 import { describe, expect, it } from "vitest";
-import { call, createTask, expectProblem, newUser, tokenFor } from "./support/api.ts";
+import type { ProblemCode } from "../src/problems.ts";
+import { call, createTask, expectProblem, expectSomeProblem, newUser, tokenFor } from "./support/api.ts";
 import { ALLOWED_ORIGIN } from "./support/constants.ts";
 
 const JSON_UTF8 = /^application\/json;\s*charset=utf-8$/i;
@@ -72,7 +73,7 @@ describe("X-Request-Id", () => {
 
   it("quotes the echoed client X-Request-Id in problem bodies", async () => {
     const response = await call("/nope", { headers: { "X-Request-Id": "abc-123" } });
-    expect((await expectProblem(response, 404)).request_id).toBe("abc-123");
+    expect((await expectProblem(response, "route_not_found")).request_id).toBe("abc-123");
   });
 
   it("replaces an X-Request-Id of 200 characters with a generated one", async () => {
@@ -81,7 +82,7 @@ describe("X-Request-Id", () => {
     const id = response.headers.get("X-Request-Id");
     expect(id).toBeTruthy();
     expect(id).not.toBe(sent);
-    expect((await expectProblem(response, 404)).request_id).toBe(id);
+    expect((await expectProblem(response, "route_not_found")).request_id).toBe(id);
   });
 
   it("replaces an X-Request-Id with spaces or quotes with a generated one", async () => {
@@ -127,7 +128,7 @@ describe("headers on every response", () => {
         continue;
       }
       expect(response.headers.get("Content-Type"), label).toMatch(PROBLEM_UTF8);
-      await expectProblem(response, response.status);
+      await expectSomeProblem(response);
     }
   });
 
@@ -156,27 +157,27 @@ describe("headers on every response", () => {
 
 describe("routing errors", () => {
   it("answers 404 problem+json to an unknown route outside /api", async () => {
-    await expectProblem(await call("/nope"), 404);
+    await expectProblem(await call("/nope"), "route_not_found");
   });
 
   it("answers 404 problem+json to an unknown route under /api, without asking for a token", async () => {
     const user = newUser();
-    await expectProblem(await call(`/api/${user}/other`), 404);
-    await expectProblem(await call(`/api/${user}/other`, { token: null }), 404);
-    await expectProblem(await call(`/api/${user}/tasks/1/nope`, { token: null }), 404);
+    await expectProblem(await call(`/api/${user}/other`), "route_not_found");
+    await expectProblem(await call(`/api/${user}/other`, { token: null }), "route_not_found");
+    await expectProblem(await call(`/api/${user}/tasks/1/nope`, { token: null }), "route_not_found");
   });
 
   const cases: Array<[method: string, path: (user: string) => string, allow: string[]]> = [
-    ["POST", (u) => `/api/${u}/tasks/1`, ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]],
-    ["DELETE", (u) => `/api/${u}/tasks`, ["GET", "POST", "OPTIONS"]],
-    ["PUT", () => "/health", ["GET", "OPTIONS"]],
+    ["POST", (u) => `/api/${u}/tasks/1`, ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]],
+    ["DELETE", (u) => `/api/${u}/tasks`, ["GET", "HEAD", "POST", "OPTIONS"]],
+    ["PUT", () => "/health", ["GET", "HEAD", "OPTIONS"]],
     ["GET", (u) => `/api/${u}/tasks/1/complete`, ["PATCH", "OPTIONS"]],
     ["POST", (u) => `/api/${u}/tasks/1/complete`, ["PATCH", "OPTIONS"]],
   ];
   for (const [method, path, allow] of cases) {
     it(`answers 405 with Allow: ${allow.join(", ")} to ${method} ${path("{u}")}, without a token`, async () => {
       const response = await call(path(newUser()), { method, token: null });
-      await expectProblem(response, 405);
+      await expectProblem(response, "method_not_allowed");
       expect(items(response, "Allow")).toEqual([...allow].sort());
       expect(response.headers.get("WWW-Authenticate")).toBeNull();
     });
@@ -184,8 +185,49 @@ describe("routing errors", () => {
 
   it("answers 405 rather than 401 even when a bad token is sent", async () => {
     const response = await call(`/api/${newUser()}/tasks`, { method: "DELETE", token: "not-a-jwt" });
-    await expectProblem(response, 405);
-    expect(items(response, "Allow")).toEqual(["GET", "OPTIONS", "POST"]);
+    await expectProblem(response, "method_not_allowed");
+    expect(items(response, "Allow")).toEqual(["GET", "HEAD", "OPTIONS", "POST"]);
+  });
+});
+
+describe("HEAD", () => {
+  /** The headers that must agree between GET and HEAD (not request ids, dates, or how the body is framed). */
+  const VARYING = ["x-request-id", "date", "content-length", "transfer-encoding", "connection", "keep-alive"];
+  const comparable = (response: Response) => [...response.headers.entries()].filter(([name]) => !VARYING.includes(name)).sort();
+
+  it("answers every GET route as GET does, without the body", async () => {
+    const user = newUser();
+    const task = await createTask(user);
+    for (const path of [
+      "/health",
+      "/openapi.json",
+      `/api/${user}/tasks`,
+      `/api/${user}/tasks?limit=1&sort=title`,
+      `/api/${user}/tasks/${task.id}`,
+    ]) {
+      const get = await call(path);
+      const head = await call(path, { method: "HEAD" });
+      expect(head.status, path).toBe(get.status);
+      expect(comparable(head), path).toEqual(comparable(get));
+      expect(await head.text(), path).toBe("");
+      expect((await get.text()).length, path).toBeGreaterThan(0);
+    }
+  });
+
+  it("checks the token and the task as GET does: 401, 403, 404 and 304 carry no body", async () => {
+    const user = newUser();
+    const task = await createTask(user);
+    const cases: Array<[string, Parameters<typeof call>[1], number]> = [
+      [`/api/${user}/tasks`, { token: null }, 401],
+      [`/api/${user}/tasks`, { token: await tokenFor(newUser()) }, 403],
+      [`/api/${user}/tasks/999999999`, {}, 404],
+      [`/api/${user}/tasks/${task.id}`, { headers: { "If-None-Match": `"${task.version}"` } }, 304],
+    ];
+    for (const [path, options, status] of cases) {
+      const head = await call(path, { ...options, method: "HEAD" });
+      expect(head.status, path).toBe(status);
+      expect(await head.text(), path).toBe("");
+    }
   });
 });
 
@@ -203,9 +245,9 @@ describe("OPTIONS", () => {
   it("lists in Allow the methods the path serves, the same as a 405 would", async () => {
     const user = newUser();
     const expected: Record<string, string[] | null> = {
-      "/health": ["GET", "OPTIONS"],
-      [`/api/${user}/tasks`]: ["GET", "OPTIONS", "POST"],
-      [`/api/${user}/tasks/1`]: ["DELETE", "GET", "OPTIONS", "PATCH", "PUT"],
+      "/health": ["GET", "HEAD", "OPTIONS"],
+      [`/api/${user}/tasks`]: ["GET", "HEAD", "OPTIONS", "POST"],
+      [`/api/${user}/tasks/1`]: ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "PUT"],
       [`/api/${user}/tasks/1/complete`]: ["OPTIONS", "PATCH"],
       "/nope": null,
     };
@@ -227,6 +269,8 @@ describe("CORS", () => {
 
   function expectCorsFor(response: Response, label: string): void {
     expect(response.headers.get("Access-Control-Allow-Origin"), label).toBe(ALLOWED_ORIGIN);
+    // For frontends that fetch with credentials: "include" (the API reads no cookies).
+    expect(response.headers.get("Access-Control-Allow-Credentials"), label).toBe("true");
     expect(items(response, "Vary"), label).toContain("ORIGIN");
   }
 
@@ -308,17 +352,17 @@ describe("CORS", () => {
   it("lets an allowed origin read error responses (401, 403, 404, 405)", async () => {
     const user = newUser();
     const headers = { Origin: ALLOWED_ORIGIN };
-    const responses: Array<[number, Response]> = [
-      [401, await call(`/api/${user}/tasks`, { token: null, headers })],
-      [403, await call(`/api/${newUser()}/tasks`, { token: null, headers: { ...headers, Authorization: await bearerFor(user) } })],
-      [404, await call("/nope", { headers })],
-      [404, await call(`/api/${user}/tasks/999999999`, { headers })],
-      [405, await call("/health", { method: "PUT", headers })],
+    const responses: Array<[ProblemCode, Response]> = [
+      ["token_missing", await call(`/api/${user}/tasks`, { token: null, headers })],
+      ["forbidden", await call(`/api/${newUser()}/tasks`, { token: null, headers: { ...headers, Authorization: await bearerFor(user) } })],
+      ["route_not_found", await call("/nope", { headers })],
+      ["task_not_found", await call(`/api/${user}/tasks/999999999`, { headers })],
+      ["method_not_allowed", await call("/health", { method: "PUT", headers })],
     ];
-    for (const [status, response] of responses) {
-      expectCorsFor(response, String(status));
-      expect(items(response, "Access-Control-Expose-Headers"), String(status)).toContain("X-REQUEST-ID");
-      await expectProblem(response, status);
+    for (const [code, response] of responses) {
+      expectCorsFor(response, code);
+      expect(items(response, "Access-Control-Expose-Headers"), code).toContain("X-REQUEST-ID");
+      await expectProblem(response, code);
     }
   });
 });

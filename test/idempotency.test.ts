@@ -4,8 +4,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
+import { requestHash } from "../src/http/idempotency.ts";
+import { TaskInput } from "../src/schemas/task.ts";
 import { call, expectProblem, newUser, type Task } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { startTestWorker } from "./support/transport.ts";
@@ -79,8 +82,8 @@ describe("a retry with the same key", () => {
     const user = newUser();
     const key = newKey();
     expect((await post(user, { title: "first" }, key)).status).toBe(201);
-    await expectProblem(await post(user, { title: "second" }, key), 422, "Idempotency-Key");
-    await expectProblem(await post(user, { title: "first", tags: ["x"] }, key), 422, "Idempotency-Key");
+    await expectProblem(await post(user, { title: "second" }, key), "idempotency_key_reused", "Idempotency-Key");
+    await expectProblem(await post(user, { title: "first", tags: ["x"] }, key), "idempotency_key_reused", "Idempotency-Key");
     expect((await tasksOf(user)).map((task) => task.title)).toEqual(["first"]);
   });
 
@@ -97,10 +100,32 @@ describe("a retry with the same key", () => {
     expect(b).toMatchObject({ user_id: bob, title: "bob's" });
   });
 
+  it("is scoped per user on retries too: Bob's retry with a key Alice also used replays Bob's task, never Alice's", async () => {
+    const key = newKey();
+    const alice = newUser();
+    const bob = newUser();
+    const body = { title: "same body for both" };
+    const first = await post(alice, body, key);
+    expect(first.status).toBe(201);
+    const aliceTask = (await first.json()) as Task;
+    const bobFirst = await post(bob, body, key);
+    expect(bobFirst.status).toBe(201);
+    const bobTask = (await bobFirst.json()) as Task;
+    const bobRetry = await post(bob, body, key);
+    expect(bobRetry.status).toBe(201);
+    expect(bobRetry.headers.get("Idempotent-Replayed")).toBe("true");
+    const replayed = (await bobRetry.json()) as Task;
+    expect(replayed).toEqual(bobTask);
+    expect(replayed.id).not.toBe(aliceTask.id);
+    expect(bobRetry.headers.get("Location")).toMatch(new RegExp(`/api/${bob}/tasks/${bobTask.id}$`));
+    const aliceRetry = (await (await post(alice, body, key)).json()) as Task;
+    expect(aliceRetry).toEqual(aliceTask);
+  });
+
   it("is not consumed by a request rejected for its body", async () => {
     const user = newUser();
     const key = newKey();
-    await expectProblem(await post(user, { title: "" }, key), 422, "title");
+    await expectProblem(await post(user, { title: "" }, key), "validation_failed", "title");
     const response = await post(user, { title: "valid now" }, key);
     expect(response.status).toBe(201);
     expect(response.headers.get("Idempotent-Replayed")).toBeNull();
@@ -115,7 +140,7 @@ describe("the Idempotency-Key header", () => {
     ["holding a tab (a control character)", "key\tone"],
   ])("answers 422 when it is %s, and creates nothing", async (_label, key) => {
     const user = newUser();
-    await expectProblem(await post(user, { title: "never" }, key), 422, "Idempotency-Key");
+    await expectProblem(await post(user, { title: "never" }, key), "validation_failed", "Idempotency-Key");
     expect(await tasksOf(user)).toEqual([]);
   });
 
@@ -127,13 +152,38 @@ describe("the Idempotency-Key header", () => {
   });
 });
 
+/** The fingerprint the Worker keeps with a key for this create body (src/http/idempotency.ts). */
+const hashOf = (body: unknown) => requestHash(v.parse(TaskInput, body));
+
+/** Waits until some statement is waiting for a lock that `holder`'s open transaction holds. */
+async function blockedBy(holder: pg.Client): Promise<void> {
+  const [{ pid }] = (await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { rows } = await db.query<{ waiting: number }>(
+      "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+      [pid],
+    );
+    if ((rows[0]?.waiting ?? 0) > 0) return;
+    if (Date.now() > deadline) throw new Error("no statement ever waited on the in-flight transaction");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe("concurrent requests with the same key", () => {
   it("50 parallel POSTs create one task; the rest replay it or are told it is in flight (409)", async () => {
     const user = newUser();
     const key = newKey();
     const responses = await Promise.all(Array.from({ length: 50 }, () => post(user, { title: "once" }, key)));
     const statuses = responses.map((response) => response.status);
-    expect(statuses.every((status) => status === 201 || status === 409)).toBe(true);
+    // A request whose database connection dropped answers 503 database_unavailable, as the
+    // contract allows, and its client retries with the same key (a clean-clone run on a busy
+    // machine saw 5 of 50 on the neon transport). What this test holds is the rest: one task,
+    // every 201 the same one, whatever the mix of answers.
+    const unavailable = responses.filter((response) => response.status === 503);
+    for (const response of unavailable) await expectProblem(response, "database_unavailable");
+    expect(statuses.filter((status) => status !== 201 && status !== 409 && status !== 503)).toEqual([]);
+    expect(unavailable.length).toBeLessThan(responses.length);
     const ids = new Set(
       await Promise.all(
         responses.filter((response) => response.status === 201).map(async (response) => ((await response.json()) as Task).id),
@@ -145,7 +195,7 @@ describe("concurrent requests with the same key", () => {
     expect(ids.has(tasks[0]?.id ?? -1)).toBe(true);
   });
 
-  it("answers 409 with Retry-After to a retry while the first request is still in flight", async () => {
+  it("answers 409 with Retry-After to a retry while the first request is still in flight after 2 seconds", async () => {
     const user = newUser();
     const key = newKey();
     // The first request's statement, caught mid-flight: it has claimed the key, not committed.
@@ -154,16 +204,58 @@ describe("concurrent requests with the same key", () => {
     try {
       await first.query("BEGIN");
       await first.query(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash, task_id, response, created_at) VALUES ($1, $2, 'in-flight', 0, '{}', now())",
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, results, created_at) VALUES ($1, $2, 'in-flight', '[]', now())",
         [user, key],
       );
       const retry = post(user, { title: "in flight" }, key);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await blockedBy(first);
+      // The retry waits for the first request (the key's row) for 2 s, then gives up.
+      const response = await retry;
+      await expectProblem(response, "idempotency_in_flight");
+      expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+      await first.query("ROLLBACK");
+      expect(await tasksOf(user)).toEqual([]);
+    } finally {
+      await first.end();
+    }
+  });
+
+  it("replays the first request's answer to a retry that arrived while it was still running", async () => {
+    const user = newUser();
+    const key = newKey();
+    const body = { title: "slow first" };
+    const first = new pg.Client({ connectionString: inject("databaseUrl") });
+    await first.connect();
+    try {
+      // The first request, run by hand inside a transaction that is still open when the retry comes.
+      await first.query("BEGIN");
+      const { rows } = await first.query<{ task_id: string }>("SELECT task_id FROM task_write($1, $2::jsonb, $3, $4, '{}')", [
+        user,
+        JSON.stringify([
+          {
+            op: "create",
+            task: {
+              title: body.title,
+              description: null,
+              completed: false,
+              priority: "medium",
+              tags: [],
+              due_date: null,
+              recurrence: null,
+            },
+          },
+        ]),
+        key,
+        await hashOf(body),
+      ]);
+      const retry = post(user, body, key);
+      await blockedBy(first);
       await first.query("COMMIT");
       const response = await retry;
-      await expectProblem(response, 409);
-      expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
-      expect(await tasksOf(user)).toEqual([]);
+      expect(response.status).toBe(201);
+      expect(response.headers.get("Idempotent-Replayed")).toBe("true");
+      expect(((await response.json()) as Task).id).toBe(Number(rows[0]?.task_id));
+      expect(await tasksOf(user)).toHaveLength(1);
     } finally {
       await first.end();
     }
@@ -177,11 +269,11 @@ describe("concurrent requests with the same key", () => {
     try {
       await first.query("BEGIN");
       await first.query(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash, task_id, response, created_at) VALUES ($1, $2, 'doomed', 0, '{}', now())",
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, results, created_at) VALUES ($1, $2, 'doomed', '[]', now())",
         [user, key],
       );
       const retry = post(user, { title: "second try" }, key);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await blockedBy(first);
       await first.query("ROLLBACK");
       const response = await retry;
       expect(response.status).toBe(201);
@@ -195,8 +287,8 @@ describe("concurrent requests with the same key", () => {
 describe("expiry after 24 hours", () => {
   const insertKey = (user: string, key: string, age: string) =>
     db.query(
-      `INSERT INTO idempotency_keys (user_id, key, request_hash, task_id, response, created_at)
-       VALUES ($1, $2, 'old', 0, '{}', now() - $3::interval)`,
+      `INSERT INTO idempotency_keys (user_id, key, request_hash, results, created_at)
+       VALUES ($1, $2, 'old', '[]', now() - $3::interval)`,
       [user, key, age],
     );
 

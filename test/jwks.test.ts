@@ -6,7 +6,7 @@ import { exportSPKI, importJWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/lib/postgres.ts";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
-import { call, expectProblem, newUser, problem, tokenFor } from "./support/api.ts";
+import { call, expectProblem, newUser, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { type Algorithm, type JwksServer, newKey, type SigningKey, startJwksServer } from "./support/jwks-server.ts";
 import { startTestWorker } from "./support/transport.ts";
@@ -42,17 +42,15 @@ async function expectAccepted(response: Response): Promise<void> {
   expect(Array.isArray(await response.json())).toBe(true);
 }
 
-/** 401 with error="invalid_token"; returns the problem's detail. */
-async function expectRejected(response: Response): Promise<string> {
-  const body = await expectProblem(response, 401);
-  expect(response.headers.get("WWW-Authenticate")).toContain('error="invalid_token"');
-  return body.detail;
+/** 401 token_invalid with the fixed challenge error="invalid_token" (RFC 6750 §3.1). */
+async function expectRejected(response: Response): Promise<void> {
+  await expectProblem(response, "token_invalid");
+  expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="tasks", error="invalid_token"');
 }
 
 async function expectKeysUnavailable(response: Response): Promise<void> {
-  const body = await expectProblem(response, 503);
+  await expectProblem(response, "keys_unavailable");
   expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
-  expect(body.detail).toContain("signing keys");
 }
 
 /** The unsigned parts of a JWS with the given header and payload, and an empty signature. */
@@ -90,7 +88,7 @@ describe("with BETTER_AUTH_URL and BETTER_AUTH_SECRET: both key sources", () => 
   });
 
   it("answers 403 to a valid JWKS token on another user's path", async () => {
-    await expectProblem(await list(both.url, newUser(), await jwks.token(keys.EdDSA, newUser())), 403);
+    await expectProblem(await list(both.url, newUser(), await jwks.token(keys.EdDSA, newUser())), "forbidden");
   });
 
   it("fetched the JWKS once for all of the above, and keeps it", async () => {
@@ -119,7 +117,7 @@ describe("with BETTER_AUTH_URL and BETTER_AUTH_SECRET: both key sources", () => 
           .setIssuedAt()
           .setExpirationTime("5m")
           .sign(secret);
-        expect(await expectRejected(await list(both.url, user, forged))).toBe("the token's signature is invalid");
+        await expectRejected(await list(both.url, user, forged));
       }
     });
 
@@ -131,7 +129,7 @@ describe("with BETTER_AUTH_URL and BETTER_AUTH_SECRET: both key sources", () => 
           .setIssuedAt()
           .setExpirationTime("5m")
           .sign(secret);
-        expect(await expectRejected(await list(jwksOnly.url, user, forged))).toContain("not accepted");
+        await expectRejected(await list(jwksOnly.url, user, forged));
       }
     });
   });
@@ -155,7 +153,7 @@ describe("with BETTER_AUTH_URL and BETTER_AUTH_SECRET: both key sources", () => 
     const before = jwks.fetches;
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const user = newUser();
-      expect(await expectRejected(await list(both.url, user, await jwks.token(stranger, user)))).toBe("the token's key is not in the JWKS");
+      await expectRejected(await list(both.url, user, await jwks.token(stranger, user)));
     }
     // jose refetches on an unknown kid at most once per cooldown.
     expect(jwks.fetches - before).toBeLessThanOrEqual(1);
@@ -166,7 +164,7 @@ describe("with BETTER_AUTH_URL and BETTER_AUTH_SECRET: both key sources", () => 
     async (alg) => {
       const impostor = { ...(await newKey(alg)), kid: keys[alg].kid };
       const user = newUser();
-      expect(await expectRejected(await list(both.url, user, await jwks.token(impostor, user)))).toBe("the token's signature is invalid");
+      await expectRejected(await list(both.url, user, await jwks.token(impostor, user)));
     },
   );
 
@@ -211,7 +209,7 @@ describe("with BETTER_AUTH_URL and BETTER_AUTH_SECRET: both key sources", () => 
     const now = Math.floor(Date.now() / 1000);
     const old = newUser();
     const oldToken = await jwks.token(keys.EdDSA, old, { claims: { iat: now - 7 * DAY - 90, exp: now + 600 } });
-    expect(await expectRejected(await list(both.url, old, oldToken))).toContain("7 days");
+    await expectRejected(await list(both.url, old, oldToken));
     const recent = newUser();
     await expectAccepted(await list(both.url, recent, await jwks.token(keys.EdDSA, recent, { claims: { iat: now - 6 * DAY } })));
   });
@@ -220,15 +218,15 @@ describe("with BETTER_AUTH_URL and BETTER_AUTH_SECRET: both key sources", () => 
     const user = newUser();
     const now = Math.floor(Date.now() / 1000);
     const token = await jwks.token(keys.ES256, user, { claims: { iat: now - 1000, exp: now - 90 } });
-    expect(await expectRejected(await list(both.url, user, token))).toBe("the token has expired");
+    await expectRejected(await list(both.url, user, token));
   });
 
   it("checks iss and aud against BETTER_AUTH_URL by default", async () => {
     const user = newUser();
     const wrongIssuer = await jwks.token(keys.EdDSA, user, { claims: { iss: "https://evil.example.com" } });
-    expect(await expectRejected(await list(both.url, user, wrongIssuer))).toBe("the token has the wrong issuer");
+    await expectRejected(await list(both.url, user, wrongIssuer));
     const wrongAudience = await jwks.token(keys.EdDSA, user, { claims: { aud: "https://other-app.example.com" } });
-    expect(await expectRejected(await list(both.url, user, wrongAudience))).toBe("the token has the wrong audience");
+    await expectRejected(await list(both.url, user, wrongAudience));
     const noAudience = await jwks.token(keys.EdDSA, user, { claims: { aud: undefined } });
     await expectRejected(await list(both.url, user, noAudience));
     const trailingSlash = await jwks.token(keys.EdDSA, user, { claims: { iss: `${jwks.url}/` } });
@@ -242,23 +240,69 @@ describe("with BETTER_AUTH_URL and BETTER_AUTH_SECRET: both key sources", () => 
 });
 
 describe("a fresh isolate under concurrent first requests", () => {
-  // jose does not share one in-flight fetch between requests on Workers (a request may not wait
-  // on another request's I/O), so each first request may fetch; once one has, all use the cache.
-  it("accepts all of them, and later requests use the cached keys without fetching", async () => {
+  it("accepts all of them after one shared fetch, and later requests use the cached keys without fetching", async () => {
     const key = await newKey("EdDSA");
     const keySet = await jwksServer([key]);
     const running = await worker({ BETTER_AUTH_URL: keySet.url });
     const burst = async () => {
       const users = Array.from({ length: 20 }, () => newUser());
-      const responses = await Promise.all(users.map(async (user) => list(running.url, user, await keySet.token(key, user))));
+      const tokens = await Promise.all(users.map((user) => keySet.token(key, user)));
+      const responses = await Promise.all(users.map((user, i) => list(running.url, user, tokens[i] as string)));
       expect(responses.map((response) => response.status)).toEqual(users.map(() => 200));
     };
     await burst();
-    const afterFirstBurst = keySet.fetches;
-    expect(afterFirstBurst).toBeGreaterThanOrEqual(1);
-    expect(afterFirstBurst).toBeLessThanOrEqual(20);
+    expect(keySet.fetches).toBe(1);
     await burst();
-    expect(keySet.fetches).toBe(afterFirstBurst);
+    expect(keySet.fetches).toBe(1);
+  });
+});
+
+/** A token nobody signed: an EdDSA header with a random kid, claims that would pass, a garbage signature. */
+function forged(issuer: string, sub: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const signature = Buffer.from(crypto.getRandomValues(new Uint8Array(64))).toString("base64url");
+  return `${part({ alg: "EdDSA", kid: crypto.randomUUID() })}.${part({ sub, iss: issuer, aud: issuer, iat: now, exp: now + 600 })}.${signature}`;
+}
+
+/** `count` requests at once, each with its own forged token; their statuses. */
+async function forgedBurst(base: string, issuer: string, count: number): Promise<number[]> {
+  const users = Array.from({ length: count }, () => newUser());
+  const responses = await Promise.all(users.map((user) => list(base, user, forged(issuer, user))));
+  return Promise.all(
+    responses.map(async (response) => {
+      await expectProblem(response, response.status === 503 ? "keys_unavailable" : "token_invalid");
+      return response.status;
+    }),
+  );
+}
+
+describe("tokens nobody signed do not become JWKS traffic (API.md: one fetch at a time, none for 30 s after)", () => {
+  it("200 concurrent forged tokens with random kids on a fresh isolate: at most 2 fetches, every one refused", async () => {
+    const keySet = await jwksServer([await newKey("EdDSA")]);
+    const running = await worker({ BETTER_AUTH_URL: keySet.url }, () => {});
+    // On an idle machine the shared fetch answers in milliseconds and every token is a 401. On a
+    // machine starved of CPU it can outlast the 3 s JWKS timeout, and the requests that waited for
+    // it are then a 503 keys_unavailable, as the contract says. Never anything else.
+    const first = await forgedBurst(running.url, keySet.url, 200);
+    expect(first.filter((status) => status !== 401 && status !== 503)).toEqual([]);
+    expect(keySet.fetches).toBeLessThanOrEqual(2);
+    expect(keySet.fetches).toBeGreaterThanOrEqual(1);
+    const after = keySet.fetches;
+    const second = await forgedBurst(running.url, keySet.url, 200);
+    expect(second.filter((status) => status !== 401 && status !== 503)).toEqual([]);
+    expect(keySet.fetches).toBe(after);
+  });
+
+  it("with the JWKS answering 500: at most 2 fetches for 200 concurrent forged tokens, every one a 503, then ten in a row fetch nothing", async () => {
+    const keySet = await jwksServer([await newKey("EdDSA")]);
+    keySet.mode = "error";
+    const running = await worker({ BETTER_AUTH_URL: keySet.url }, () => {});
+    expect(new Set(await forgedBurst(running.url, keySet.url, 200))).toEqual(new Set([503]));
+    expect(keySet.fetches).toBeLessThanOrEqual(2);
+    const after = keySet.fetches;
+    for (let i = 0; i < 10; i++) expect(await forgedBurst(running.url, keySet.url, 1)).toEqual([503]);
+    expect(keySet.fetches).toBe(after);
   });
 });
 
@@ -268,7 +312,7 @@ describe("a Worker with only BETTER_AUTH_SECRET", () => {
     const jwks = await jwksServer([key]);
     const user = newUser();
     const response = await call(`/api/${user}/tasks`, { token: await jwks.token(key, user) });
-    expect(await expectRejected(response)).toContain("not accepted");
+    await expectRejected(response);
     expect(jwks.fetches).toBe(0);
   });
 });
@@ -321,8 +365,7 @@ describe("JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE", () => {
       .setProtectedHeader({ alg: "EdDSA", kid: key.kid })
       .sign(key.privateKey);
     const response = await list(running.url, user, token);
-    expect(response.status).toBe(500);
-    const body = await problem(response);
+    const body = await expectProblem(response, "configuration_error");
     expect(body.detail).toContain(name);
     expect(body.detail).toContain(reason);
   });
@@ -374,7 +417,9 @@ describe("a JWKS endpoint that is down, slow or broken", () => {
   });
 });
 
-describe("key rotation and the refetch cooldown", { timeout: COOLDOWN_MS + 30_000 }, () => {
+// Each test waits out the 30 s cooldown and does about 10 s of work on an idle machine (13 s in a
+// clean-clone run); a busy CI machine has run three times slower than that.
+describe("key rotation and the refetch cooldown", { timeout: COOLDOWN_MS + 120_000 }, () => {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it.concurrent("picks up a rotated-in key once the cooldown since the last fetch has passed", async () => {
@@ -393,6 +438,46 @@ describe("key rotation and the refetch cooldown", { timeout: COOLDOWN_MS + 30_00
     await expectAccepted(await list(running.url, user, await keySet.token(second, user)));
     expect(keySet.fetches).toBe(2);
     await expectAccepted(await list(running.url, user, await keySet.token(first, user)));
+  });
+
+  it.concurrent("after a storm of forged tokens, accepts a token signed with a newly published key once the window has passed", async () => {
+    const first = await newKey("EdDSA");
+    const keySet = await jwksServer([first]);
+    const running = await worker({ BETTER_AUTH_URL: keySet.url });
+    // As in the first test of this file: on a machine starved of CPU the storm's one shared fetch
+    // can outlast the 3 s JWKS timeout; then every request that waited for it is a 503
+    // keys_unavailable, and so is a token of the new key within the cooldown (no key is held).
+    const burst = await forgedBurst(running.url, keySet.url, 200);
+    expect(burst.filter((status) => status !== 401 && status !== 503)).toEqual([]);
+    const fetchFailed = burst.includes(503);
+    const fetchedAt = performance.now();
+    const fetches = keySet.fetches;
+    const published = await newKey("EdDSA");
+    keySet.keys = [first, published];
+    const user = newUser();
+    const during = await list(running.url, user, await keySet.token(published, user));
+    await (fetchFailed ? expectKeysUnavailable(during) : expectRejected(during));
+    expect(keySet.fetches).toBe(fetches);
+    await sleep(COOLDOWN_MS + 1_000 - (performance.now() - fetchedAt));
+    await expectAccepted(await list(running.url, user, await keySet.token(published, user)));
+    expect(keySet.fetches).toBe(fetches + 1);
+  });
+
+  it.concurrent("stops accepting a key withdrawn from the JWKS once its Cache-Control max-age (and the cooldown) has passed", async () => {
+    const withdrawn = await newKey("EdDSA");
+    const kept = await newKey("EdDSA");
+    const keySet = await jwksServer([withdrawn, kept]);
+    keySet.cacheControl = "public, max-age=2";
+    const running = await worker({ BETTER_AUTH_URL: keySet.url });
+    const user = newUser();
+    await expectAccepted(await list(running.url, user, await keySet.token(withdrawn, user)));
+    const fetchedAt = performance.now();
+    keySet.keys = [kept];
+    await sleep(COOLDOWN_MS + 1_000 - (performance.now() - fetchedAt));
+    await expectRejected(await list(running.url, user, await keySet.token(withdrawn, user)));
+    expect(keySet.fetches).toBe(2);
+    await expectAccepted(await list(running.url, user, await keySet.token(kept, user)));
+    expect(keySet.fetches).toBe(2);
   });
 
   it.concurrent("answers 503 for an unknown kid after the cooldown when the endpoint is down, and still accepts cached keys", async () => {

@@ -46,7 +46,8 @@ interface Row extends Omit<Task, "id" | "completed_at" | "due_date" | "created_a
  * returns them as the API shows them. Timestamps are kept to the millisecond like the API's own.
  */
 async function seed(user: string, seeds: Seed[]): Promise<Task[]> {
-  const rows = seeds.map((s) => ({
+  const rows = seeds.map((s, index) => ({
+    n: index + 1,
     description: null,
     completed: false,
     priority: "medium",
@@ -55,15 +56,31 @@ async function seed(user: string, seeds: Seed[]): Promise<Task[]> {
     updated_at: s.created_at,
     ...s,
   }));
-  const { rows: inserted } = await db.query<Row>(
-    `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at)
-     SELECT $1, x.title, x.description, x.completed, CASE WHEN x.completed THEN x.updated_at END,
-            x.priority, x.tags, x.due_date, x.created_at, x.updated_at
-     FROM jsonb_to_recordset($2::jsonb) AS x(title text, description text, completed boolean, priority task_priority,
-                                             tags text[], due_date timestamptz, created_at timestamptz, updated_at timestamptz)
-     RETURNING ${COLUMNS}`,
-    [user, JSON.stringify(rows)],
-  );
+  // Each row takes the next change position of the user, as task_write would (src/db/functions.sql):
+  // the counter is locked, the rows take the numbers after it, the counter moves past them.
+  const client = await db.connect();
+  let inserted: Row[];
+  try {
+    await client.query("BEGIN");
+    const { rows: locked } = await client.query<{ head: string }>("SELECT task_lock_user($1) AS head", [user]);
+    const head = Number(locked[0]?.head ?? 0);
+    ({ rows: inserted } = await client.query<Row>(
+      `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position)
+       SELECT $1, x.title, x.description, x.completed, CASE WHEN x.completed THEN x.updated_at END,
+              x.priority, x.tags, x.due_date, x.created_at, x.updated_at, $3::bigint + x.n
+       FROM jsonb_to_recordset($2::jsonb) AS x(title text, description text, completed boolean, priority task_priority,
+                                               tags text[], due_date timestamptz, created_at timestamptz, updated_at timestamptz, n bigint)
+       RETURNING ${COLUMNS}`,
+      [user, JSON.stringify(rows), head],
+    ));
+    await client.query("UPDATE sync_state SET position = $2 WHERE user_id = $1", [user, head + rows.length]);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK");
+    throw error;
+  } finally {
+    client.release();
+  }
   return inserted.map((row) => ({
     ...row,
     id: Number(row.id),
@@ -345,6 +362,31 @@ describe("filters", () => {
     const tasks = await createInBatches(user, [[{ title: "Crème BRÛLÉE" }, { title: "Ёлка" }, { title: "creme brulee" }]]);
     expect(ids(await listOk(user, { q: "brûlée" }))).toEqual(ids(tasks.filter((task) => task.title === "Crème BRÛLÉE")));
     expect(ids(await listOk(user, { q: "ёЛКА" }))).toEqual(ids(tasks.filter((task) => task.title === "Ёлка")));
+  });
+
+  it("q matches the title or the description, never text that spans the two (the search index joins them)", async () => {
+    const user = newUser();
+    const tasks = await createInBatches(user, [
+      [{ title: "alpha", description: "beta" }, { title: "alpha beta" }, { title: "gamma", description: "x delta y" }, { title: "solo" }],
+    ]);
+    const titled = (...titles: string[]) => ids(sorted(tasks.filter((task) => titles.includes(task.title))));
+    const cases: [string, number[]][] = [
+      ["alpha beta", titled("alpha beta")],
+      ["ha be", titled("alpha beta")],
+      ["a b", titled("alpha beta")],
+      ["beta", titled("alpha", "alpha beta")],
+      ["delta", titled("gamma")],
+      ["a x", []],
+      // The joint's space after a task without description: "solo" + " " + "".
+      ["solo ", []],
+      ["lo", titled("solo")],
+      ["a", titled("alpha", "alpha beta", "gamma")],
+    ];
+    await Promise.all(
+      cases.map(async ([q, expected]) => {
+        expect(ids(await listOk(user, { q })), `q=${JSON.stringify(q)}`).toEqual(expected);
+      }),
+    );
   });
 
   it("due_before is strictly before the instant and due_after at or after it; tasks without due date match neither", async () => {

@@ -7,6 +7,7 @@ import path from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../src/openapi.ts";
+import { PROBLEM_CODES, PROBLEMS, type ProblemCode } from "../src/problems.ts";
 import { call, workerUrl } from "./support/api.ts";
 
 type Operation = {
@@ -50,20 +51,23 @@ describe("GET /openapi.json", () => {
     expect(served).toEqual(openApiDocument());
   });
 
-  it("documents exactly the routes the router registers (read from src/index.ts)", () => {
+  it("documents exactly the routes the router registers (read from src/index.ts), and the static pages", () => {
     const source = readFileSync(path.resolve(import.meta.dirname, "../src/index.ts"), "utf8");
-    const routed = [...source.matchAll(/\.(get|post|put|patch|delete)\("([^"]+)"/g)]
+    const routed = [...source.matchAll(/\b(get|post|put|patch|delete)(?:<\w+>)?\("([^"]+)"/g)]
       .map(([, method, route]) => `${method?.toUpperCase()} ${route?.replace(/:([a-z_]+)/g, "{$1}")}`)
       .sort();
-    const documented = operations()
-      .map(({ method, path }) => `${method.toUpperCase()} ${path}`)
-      .sort();
-    expect(routed).toHaveLength(9);
+    // Served from Workers Static Assets (wrangler.toml [assets]), not by the router.
+    const assets = ["GET /docs", "GET /problems/{code}"];
+    const all = operations().map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    expect(all).toEqual(expect.arrayContaining(assets));
+    const documented = all.filter((operation) => !assets.includes(operation)).sort();
+    expect(routed).toHaveLength(13);
     expect(documented).toEqual(routed);
   });
 
   it("matches what the running Worker allows on each documented path (OPTIONS → Allow)", async () => {
     for (const [template, item] of Object.entries(served.paths)) {
+      if (template === "/docs" || template.startsWith("/problems/")) continue; // static assets
       const concrete = template.replace("{user_id}", "someone").replace("{id}", "1");
       const response = await call(concrete, { method: "OPTIONS", token: null });
       const allowed = (response.headers.get("Allow") ?? "").split(/,\s*/).filter((m) => m !== "OPTIONS" && m !== "HEAD");
@@ -112,7 +116,8 @@ describe("GET /openapi.json", () => {
       expect(headers(path, method), `${method} ${path}`).toContain("header:If-Match");
     }
     expect(op(one, "get").responses["200"]?.headers).toHaveProperty("ETag");
-    for (const { operation } of operations()) {
+    for (const { operation, path } of operations()) {
+      if (path === "/docs" || path.startsWith("/problems/")) continue; // static assets: not the Worker's headers
       for (const [status, response] of Object.entries(operation.responses)) {
         if (status !== "304") expect(response.headers, `${operation.operationId} ${status}`).toHaveProperty("X-Request-Id");
       }
@@ -134,16 +139,19 @@ describe("GET /openapi.json", () => {
 });
 
 describe("/docs", () => {
-  it("redirects /docs to /docs/ and serves the Swagger UI page from static assets", async () => {
-    const redirect = await fetch(`${workerUrl()}/docs`, { redirect: "manual" });
-    expect([301, 302, 307, 308]).toContain(redirect.status);
-    expect(new URL(redirect.headers.get("Location") ?? "", workerUrl()).pathname).toBe("/docs/");
-    const page = await fetch(`${workerUrl()}/docs/`);
+  it("answers /docs itself with the Swagger UI page from static assets (no redirect)", async () => {
+    const page = await fetch(`${workerUrl()}/docs`, { redirect: "manual" });
     expect(page.status).toBe(200);
     expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
     const html = await page.text();
     expect(html).toContain('id="swagger-ui"');
     expect(html).not.toMatch(/https?:\/\//); // nothing from a CDN
+  });
+
+  it("answers /docs/ with a redirect to /docs", async () => {
+    const redirect = await fetch(`${workerUrl()}/docs/`, { redirect: "manual" });
+    expect([301, 302, 307, 308]).toContain(redirect.status);
+    expect(new URL(redirect.headers.get("Location") ?? "", workerUrl()).pathname).toBe("/docs");
   });
 
   it("serves Swagger UI's script and the page's initializer, which loads /openapi.json from the same origin", async () => {
@@ -153,5 +161,33 @@ describe("/docs", () => {
     expect((await bundle.text()).length).toBeGreaterThan(100_000);
     const init = await (await fetch(`${workerUrl()}/docs/init.js`)).text();
     expect(init).toContain('url: "/openapi.json"');
+  });
+});
+
+describe("/problems/<code>", () => {
+  it("serves a page for every code of the catalogue: what a problem's type names", async () => {
+    const codes = (served.components.schemas.Problem as { properties: { code: { enum: string[] } } }).properties.code.enum;
+    expect(codes).toEqual(PROBLEM_CODES);
+    for (const code of codes) {
+      const page = await fetch(`${workerUrl()}/problems/${code}`);
+      expect(page.status, code).toBe(200);
+      expect(page.headers.get("Content-Type"), code).toMatch(/^text\/html/);
+      const html = await page.text();
+      expect(html, code).toContain(`<code>${code}</code>`);
+      expect(html, code).toContain(`HTTP ${PROBLEMS[code as ProblemCode].status}`);
+    }
+  });
+
+  it("is documented for each error response: its problem codes are listed per status", () => {
+    const create = served.paths["/api/{user_id}/tasks"]?.post as Operation;
+    const codesOf = (status: string) =>
+      (
+        create.responses[status] as unknown as {
+          content: Record<string, { schema: { allOf: Array<{ properties?: { code?: { enum: string[] } } }> } }>;
+        }
+      ).content["application/problem+json"]?.schema.allOf[1]?.properties?.code?.enum;
+    expect(codesOf("401")).toEqual(["token_missing", "token_invalid"]);
+    expect(codesOf("422")).toEqual(["validation_failed", "idempotency_key_reused"]);
+    expect(codesOf("409")).toEqual(["idempotency_in_flight"]);
   });
 });

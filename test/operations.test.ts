@@ -1,10 +1,13 @@
 // Running it in production: the per-user rate limit (Workers Rate Limiting binding, through
 // Miniflare's implementation of it), one structured log line per request with nothing secret in
 // it, and unexpected errors whose stack goes to the log and never to the client.
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
+import { SLOW_REQUEST_MS } from "../src/log.ts";
 import { call, expectProblem, newUser, sleep, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { entries, type LogEntry, loggedFor } from "./support/logs.ts";
 import { startTestWorker } from "./support/transport.ts";
 
 const LIMIT = 3;
@@ -32,7 +35,7 @@ describe("per-user rate limiting", () => {
 
       expect(responses.map((response) => response.status)).toEqual([...Array(LIMIT).fill(200), 429]);
       const limited = responses[LIMIT] as Response;
-      const body = await expectProblem(limited, 429);
+      const body = await expectProblem(limited, "rate_limited");
       expect(body.title).toBe("Too Many Requests");
       expect(Number(limited.headers.get("Retry-After"))).toBe(PERIOD_SECONDS);
       expect(other.status).toBe(200);
@@ -52,26 +55,9 @@ describe("per-user rate limiting", () => {
   });
 });
 
-interface LogEntry {
-  level: string;
-  message: string;
-  request_id?: string;
-  error?: string;
-}
-
-/** The Worker's JSON log entries with this message and request id, once workerd has passed them on. */
-async function loggedFor(lines: string[], message: string, requestId: string): Promise<LogEntry[]> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const found = lines
-      .flatMap((line) => line.split("\n"))
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as LogEntry)
-      .filter((entry) => entry.message === message && entry.request_id === requestId);
-    if (found.length > 0) return found;
-    if (Date.now() > deadline) throw new Error(`no "${message}" log line for request ${requestId} in:\n${lines.join("\n")}`);
-    await sleep(50);
-  }
+/** A Worker with the test secret and these bindings, its log lines collected into `lines`. */
+function loggingWorker(bindings: Record<string, string>, lines: string[]): Promise<RunningWorker> {
+  return startTestWorker({ bindings: { BETTER_AUTH_SECRET: TEST_SECRET, ...bindings }, onLog: (line) => lines.push(line) });
 }
 
 interface RequestLine {
@@ -85,11 +71,11 @@ interface RequestLine {
   db_ms: number;
 }
 
-describe("logs", () => {
+describe("logs with LOG_REQUESTS=all", () => {
   let worker: RunningWorker;
   const lines: string[] = [];
   beforeAll(async () => {
-    worker = await startTestWorker({ bindings: { BETTER_AUTH_SECRET: TEST_SECRET }, onLog: (line) => lines.push(line) });
+    worker = await loggingWorker({ LOG_REQUESTS: "all" }, lines);
   });
   afterAll(() => worker.stop());
 
@@ -150,6 +136,75 @@ describe("logs", () => {
   });
 });
 
+describe("logs by default (LOG_REQUESTS unset: errors and slow requests)", () => {
+  let worker: RunningWorker;
+  const lines: string[] = [];
+  let locker: pg.Client;
+  beforeAll(async () => {
+    worker = await loggingWorker({}, lines);
+    locker = new pg.Client({ connectionString: inject("databaseUrl") });
+    await locker.connect();
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await locker.end();
+  });
+
+  it("writes no line for a request that succeeded quickly, and one for each 4xx", async () => {
+    const user = newUser();
+    const created = await call(`/api/${user}/tasks`, { base: worker.url, method: "POST", body: { title: "quiet" } });
+    expect(created.status).toBe(201);
+    const invalid = await call(`/api/${user}/tasks`, { base: worker.url, method: "POST", body: { title: "" } });
+    expect(invalid.status).toBe(422);
+    const missing = await call("/no/such/route", { base: worker.url });
+    expect(missing.status).toBe(404);
+
+    // Lines are written in request order: once the 404's is in, the 201's would be too.
+    for (const response of [invalid, missing]) await loggedFor(lines, "request", response.headers.get("X-Request-Id") as string);
+    // No line for the 201, unless a starved machine made even it slow (then its line is due).
+    const quiet = entries<RequestLine>(lines).filter(
+      (line) => line.message === "request" && line.request_id === created.headers.get("X-Request-Id"),
+    );
+    expect(quiet.filter((line) => line.duration_ms < SLOW_REQUEST_MS)).toEqual([]);
+  });
+
+  it(`writes the line of a request that took ${SLOW_REQUEST_MS} ms or more, though it succeeded`, async () => {
+    const user = newUser();
+    const created = await call(`/api/${user}/tasks`, { base: worker.url, method: "POST", body: { title: "slow" } });
+    const { id } = (await created.json()) as { id: number };
+    // A row lock held for 1.5 s: the PATCH waits for it, then succeeds.
+    await locker.query("BEGIN");
+    await locker.query("SELECT id FROM tasks WHERE id = $1 FOR UPDATE", [id]);
+    const release = sleep(1_500).then(() => locker.query("ROLLBACK"));
+    const patched = await call(`/api/${user}/tasks/${id}`, { base: worker.url, method: "PATCH", body: { title: "slower" } });
+    await release;
+    expect(patched.status).toBe(200);
+    const [line] = await loggedFor(lines, "request", patched.headers.get("X-Request-Id") as string);
+    expect(line).toMatchObject({ level: "info", method: "PATCH", status: 200 });
+    expect((line as unknown as RequestLine).duration_ms).toBeGreaterThanOrEqual(SLOW_REQUEST_MS);
+  });
+});
+
+describe("an unknown LOG_REQUESTS value", () => {
+  let worker: RunningWorker;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    worker = await loggingWorker({ LOG_REQUESTS: "verbose" }, lines);
+  });
+  afterAll(() => worker.stop());
+
+  it("logs every request and warns once that the setting is wrong, without failing a request", async () => {
+    const user = newUser();
+    const first = await call(`/api/${user}/tasks`, { base: worker.url });
+    const second = await call(`/api/${user}/tasks`, { base: worker.url });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    for (const response of [first, second]) await loggedFor(lines, "request", response.headers.get("X-Request-Id") as string);
+    const warnings = entries<LogEntry & { setting?: string }>(lines).filter((entry) => entry.message === "configuration");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: "warn", setting: "LOG_REQUESTS" });
+  });
+});
+
 describe("an unexpected error", () => {
   let worker: RunningWorker;
   const lines: string[] = [];
@@ -169,14 +224,15 @@ describe("an unexpected error", () => {
   it("answers a 500 problem with the request id only, and logs the stack server-side", async () => {
     const user = newUser();
     const response = await call(`/api/${user}/tasks`, { base: worker.url });
-    const body = await expectProblem(response, 500);
+    const body = await expectProblem(response, "internal_error");
     const text = JSON.stringify(body);
     expect(text).not.toMatch(/relation|tasks_|\bat \S+ \(|SELECT|postgres/i);
 
     const [logged] = await loggedFor(lines, "unhandled error", body.request_id);
     expect(logged?.level).toBe("error");
-    expect(logged?.error).toMatch(/relation "tasks" does not exist/);
+    expect(logged?.cause?.message).toMatch(/relation "tasks" does not exist/);
+    expect(logged?.cause?.code).toBe("42P01"); // undefined_table: not transient, so a 500
     // A stack: the message followed by frames.
-    expect(logged?.error).toMatch(/\n\s+at /);
+    expect(logged?.cause?.stack).toMatch(/\n\s+at /);
   });
 });

@@ -3,53 +3,40 @@
 // blur the count, and the Worker pointed at it. Every kind of call, including conditional
 // writes that fail (412) and every Idempotency-Key outcome, must execute exactly one statement;
 // calls refused before the database (validation) must execute none.
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "../scripts/lib/migrate.ts";
-import { freePort, type RunningPostgres, startPostgres } from "../scripts/lib/postgres.ts";
+import { type ScratchPostgres, startScratchPostgres } from "../scripts/lib/postgres.ts";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, newUser, type Task, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { startTestWorker } from "./support/transport.ts";
 
-let scratch: string;
-let postgres: RunningPostgres;
+let postgres: ScratchPostgres;
 let worker: RunningWorker;
 let admin: pg.Client;
 
 beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), "task-api-statements-"));
-  await chmod(scratch, 0o755);
-  postgres = await startPostgres({
-    dataDir: path.join(scratch, "pgdata"),
-    port: await freePort(),
-    database: "tasks_statements",
-    persistent: false,
-    settings: { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" },
-  });
-  await migrate(postgres.url);
+  postgres = await startScratchPostgres({ database: "tasks_statements", statementStats: true });
   admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
-  await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
   worker = await startTestWorker({ database: postgres.url, bindings: { BETTER_AUTH_SECRET: TEST_SECRET } });
 });
 
 afterAll(async () => {
   await worker?.stop();
   await admin?.end();
-  await postgres?.stop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  await postgres?.dispose();
 });
 
-/** Statements Postgres executed while `act` ran, not counting this file's own bookkeeping. */
+/**
+ * Statements the Worker sent while `act` ran (top-level ones: each is one round trip; those that
+ * task_write runs inside its one call are not round trips), not counting this file's own bookkeeping.
+ */
 async function statementsDuring(act: () => Promise<void>): Promise<number> {
   await admin.query("SELECT pg_stat_statements_reset()");
   await act();
   const { rows } = await admin.query<{ calls: string | null }>(
-    "SELECT sum(calls) AS calls FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
+    "SELECT sum(calls) AS calls FROM pg_stat_statements WHERE toplevel AND query NOT ILIKE '%pg_stat_statements%'",
   );
   return Number(rows[0]?.calls ?? 0);
 }
@@ -107,6 +94,43 @@ describe("one SQL statement per API call, counted by pg_stat_statements", () => 
     await expectStatements(1, 201, `/api/${user}/tasks`, { method: "POST", body: { title: "once" }, headers });
     await expectStatements(1, 201, `/api/${user}/tasks`, { method: "POST", body: { title: "once" }, headers });
     await expectStatements(1, 422, `/api/${user}/tasks`, { method: "POST", body: { title: "twice" }, headers });
+  });
+
+  it("sync: a batch of 100 operations, its replay, and /changes (full, after a cursor, a page of many)", async () => {
+    const user = newUser();
+    const task = await create(user);
+    const operations = [
+      ...Array.from({ length: 97 }, (_, i) => ({ op: "create", task: { title: `bulk ${i}` } })),
+      { op: "update", id: task.id, task: { title: "renamed" } },
+      { op: "complete", id: task.id },
+      { op: "delete", id: task.id },
+    ];
+    const headers = { "Idempotency-Key": `batch-${crypto.randomUUID()}` };
+    await expectStatements(1, 200, `/api/${user}/tasks/batch`, { method: "POST", body: { operations }, headers });
+    await expectStatements(1, 200, `/api/${user}/tasks/batch`, { method: "POST", body: { operations }, headers });
+    const failing = [...operations.slice(0, 56), { op: "delete", id: 999_999_999 }];
+    await expectStatements(1, 404, `/api/${user}/tasks/batch`, { method: "POST", body: { operations: failing } });
+    await expectStatements(1, 200, `/api/${user}/changes`);
+    await expectStatements(1, 200, `/api/${user}/changes?limit=10`);
+    const { cursor } = (await (await call(`/api/${user}/changes?limit=3`, { base: base() })).json()) as { cursor: string };
+    await expectStatements(1, 200, `/api/${user}/changes?since=${cursor}`);
+  });
+
+  it("recurring tasks: completing one costs two statements (the rule, then the write with the next due date); the rest one", async () => {
+    const user = newUser();
+    const body = { title: "weekly", due_date: "2027-06-07T08:00:00Z", recurrence: { rule: "FREQ=WEEKLY", time_zone: "Europe/Berlin" } };
+    const task = await create(user, body);
+    const one = `/api/${user}/tasks/${task.id}`;
+    await expectStatements(1, 200, one, { method: "PATCH", body: { title: "renamed" } });
+    await expectStatements(1, 200, `${one}/occurrences`);
+    await expectStatements(2, 200, `${one}/complete`, { method: "PATCH", body: { completed: true } });
+    // Done again after being undone: its next occurrence exists already, so one statement.
+    await expectStatements(1, 200, `${one}/complete`, { method: "PATCH", body: { completed: false } });
+    await expectStatements(1, 200, `${one}/complete`, { method: "PATCH", body: { completed: true } });
+    // A batch completing three recurring tasks: still two, whatever their number.
+    const tasks = [await create(user, body), await create(user, body), await create(user, body)];
+    const operations = tasks.map((recurring) => ({ op: "complete", id: recurring.id }));
+    await expectStatements(2, 200, `/api/${user}/tasks/batch`, { method: "POST", body: { operations } });
   });
 
   it("calls refused before the database cost none: bad body, bad key, bad id, bad token", async () => {

@@ -44,7 +44,7 @@ const FULL = {
 } as const;
 
 describe("POST /api/{user}/tasks", () => {
-  it("returns 201 with all 12 fields and their defaults", async () => {
+  it("returns 201 with all 15 fields, in the contract's order, and their defaults", async () => {
     const user = newUser();
     const before = Date.now();
     const response = await call(tasksPath(user), { method: "POST", body: { title: "Buy milk" } });
@@ -52,22 +52,23 @@ describe("POST /api/{user}/tasks", () => {
     expect(response.status).toBe(201);
     expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
     const task = (await response.json()) as Task;
-    expect(Object.keys(task).sort()).toEqual(
-      [
-        "id",
-        "user_id",
-        "title",
-        "description",
-        "completed",
-        "completed_at",
-        "priority",
-        "tags",
-        "due_date",
-        "created_at",
-        "updated_at",
-        "version",
-      ].sort(),
-    );
+    expect(Object.keys(task)).toEqual([
+      "id",
+      "user_id",
+      "title",
+      "description",
+      "completed",
+      "completed_at",
+      "priority",
+      "tags",
+      "due_date",
+      "created_at",
+      "updated_at",
+      "version",
+      "recurrence",
+      "series_id",
+      "next_id",
+    ]);
     expect(task).toMatchObject({
       user_id: user,
       title: "Buy milk",
@@ -78,6 +79,9 @@ describe("POST /api/{user}/tasks", () => {
       tags: [],
       due_date: null,
       version: 1,
+      recurrence: null,
+      series_id: null,
+      next_id: null,
     });
     expect(Number.isSafeInteger(task.id)).toBe(true);
     expect(task.id).toBeGreaterThan(0);
@@ -131,12 +135,12 @@ describe("GET /api/{user}/tasks/{id}", () => {
     const user = newUser();
     const task = await createTask(user);
     await call(taskPath(user, task.id), { method: "DELETE" });
-    await expectProblem(await call(taskPath(user, task.id)), 404);
+    await expectProblem(await call(taskPath(user, task.id)), "task_not_found");
   });
 
   it("returns 404 for the largest well-formed id, not 422 or 500", async () => {
     const user = newUser();
-    await expectProblem(await call(taskPath(user, Number.MAX_SAFE_INTEGER)), 404);
+    await expectProblem(await call(taskPath(user, Number.MAX_SAFE_INTEGER)), "task_not_found");
   });
 
   it("returns 404, not 403, for another user's task, with the same problem as a missing one", async () => {
@@ -146,8 +150,8 @@ describe("GET /api/{user}/tasks/{id}", () => {
     const gone = await createTask(other);
     await call(taskPath(other, gone.id), { method: "DELETE" });
 
-    const foreign = await expectProblem(await call(taskPath(other, theirs.id)), 404);
-    const missing = await expectProblem(await call(taskPath(other, gone.id)), 404);
+    const foreign = await expectProblem(await call(taskPath(other, theirs.id)), "task_not_found");
+    const missing = await expectProblem(await call(taskPath(other, gone.id)), "task_not_found");
     const { request_id: _a, ...foreignRest } = foreign;
     const { request_id: _b, ...missingRest } = missing;
     expect(foreignRest).toEqual(missingRest);
@@ -156,23 +160,83 @@ describe("GET /api/{user}/tasks/{id}", () => {
   });
 });
 
-describe("PUT /api/{user}/tasks/{id}", () => {
-  it("resets every writable field not sent to its default", async () => {
+describe("PUT /api/{user}/tasks/{id} (the same as PATCH: the fields sent replaced, the rest kept)", () => {
+  it("renames a completed task without un-completing it: completed, completed_at, priority, tags and due date are kept", async () => {
     const user = newUser();
     const task = await createTask(user, { ...FULL });
+    expect(task.completed).toBe(true);
     const response = await call(taskPath(user, task.id), { method: "PUT", body: { title: "Only a title" } });
     expect(response.status).toBe(200);
+    const { title: _, version, updated_at: __, ...kept } = task;
+    expect(await response.json()).toMatchObject({ ...kept, title: "Only a title", version: version + 1 });
+  });
+
+  it("renames with title and description and keeps the rest", async () => {
+    const user = newUser();
+    const task = await createTask(user, { ...FULL });
+    const response = await call(taskPath(user, task.id), { method: "PUT", body: { title: "Renamed", description: "new words" } });
     expect(await response.json()).toMatchObject({
+      title: "Renamed",
+      description: "new words",
+      completed: true,
+      completed_at: task.completed_at,
+      priority: "high",
+      tags: ["home", "work"],
+      due_date: FULL.due_date,
+    });
+  });
+
+  it('completes with PUT {"completed": true}, as one of the frontends does', async () => {
+    const user = newUser();
+    const task = await createTask(user, { title: "to do", priority: "low" });
+    const response = await call(taskPath(user, task.id), { method: "PUT", body: { completed: true } });
+    expect(response.status).toBe(200);
+    const done = (await response.json()) as Task;
+    expect(done).toMatchObject({ title: "to do", priority: "low", completed: true });
+    expect(done.completed_at).toMatch(RFC3339_UTC);
+  });
+
+  it("clears a nullable field sent as null", async () => {
+    const user = newUser();
+    const task = await createTask(user, { ...FULL });
+    const response = await call(taskPath(user, task.id), { method: "PUT", body: { description: null, due_date: null } });
+    expect(await response.json()).toMatchObject({ title: FULL.title, description: null, due_date: null, completed: true });
+  });
+
+  it("replaces every writable field when a whole task read back is sent with every field changed", async () => {
+    const user = newUser();
+    const task = await createTask(user, { ...FULL });
+    const edited = {
+      ...task,
+      title: "Edited",
+      description: "other words",
+      completed: false,
+      priority: "low",
+      tags: ["errands"],
+      due_date: "2031-01-01T09:00:00.000Z",
+    };
+    const response = await call(taskPath(user, task.id), { method: "PUT", body: edited });
+    expect(response.status).toBe(200);
+    const written = (await response.json()) as Task;
+    expect(written).toMatchObject({
       id: task.id,
-      user_id: user,
-      title: "Only a title",
-      description: null,
+      title: "Edited",
+      description: "other words",
       completed: false,
       completed_at: null,
-      priority: "medium",
-      tags: [],
-      due_date: null,
+      priority: "low",
+      tags: ["errands"],
+      due_date: "2031-01-01T09:00:00.000Z",
+      created_at: task.created_at,
+      version: task.version + 1,
     });
+  });
+
+  it("is a 422 for an empty body and leaves the task unchanged", async () => {
+    const user = newUser();
+    const task = await createTask(user, { ...FULL });
+    await expectProblem(await call(taskPath(user, task.id), { method: "PUT", body: {} }), "validation_failed");
+    expect(await readTask(user, task.id)).toEqual(task);
   });
 
   it("bumps version by one and updated_at, and keeps created_at", async () => {
@@ -200,12 +264,11 @@ describe("PUT /api/{user}/tasks/{id}", () => {
     expect(await readTask(user, task.id)).toEqual(replaced);
   });
 
-  it("requires a title (422 naming title) and leaves the task unchanged", async () => {
+  it("changes the description alone without asking for a title", async () => {
     const user = newUser();
     const task = await createTask(user, { ...FULL });
     const response = await call(taskPath(user, task.id), { method: "PUT", body: { description: "no title" } });
-    await expectProblem(response, 422, "title");
-    expect(await readTask(user, task.id)).toEqual(task);
+    expect(await response.json()).toMatchObject({ title: FULL.title, description: "no title" });
   });
 
   it("accepts back the object it read, ignoring the read-only fields", async () => {
@@ -300,14 +363,14 @@ describe("PATCH /api/{user}/tasks/{id}", () => {
   it("rejects null for title, which is not nullable, and leaves the task unchanged", async () => {
     const user = newUser();
     const task = await createTask(user);
-    await expectProblem(await call(taskPath(user, task.id), { method: "PATCH", body: { title: null } }), 422, "title");
+    await expectProblem(await call(taskPath(user, task.id), { method: "PATCH", body: { title: null } }), "validation_failed", "title");
     expect(await readTask(user, task.id)).toEqual(task);
   });
 
   it("rejects an empty object with 422 and leaves the task unchanged", async () => {
     const user = newUser();
     const task = await createTask(user);
-    await expectProblem(await call(taskPath(user, task.id), { method: "PATCH", body: {} }), 422);
+    await expectProblem(await call(taskPath(user, task.id), { method: "PATCH", body: {} }), "validation_failed");
     expect(await readTask(user, task.id)).toEqual(task);
   });
 
@@ -315,14 +378,14 @@ describe("PATCH /api/{user}/tasks/{id}", () => {
     const user = newUser();
     const task = await createTask(user);
     const body = { id: task.id, user_id: user, version: 7, created_at: task.created_at };
-    await expectProblem(await call(taskPath(user, task.id), { method: "PATCH", body }), 422);
+    await expectProblem(await call(taskPath(user, task.id), { method: "PATCH", body }), "validation_failed");
     expect(await readTask(user, task.id)).toEqual(task);
   });
 
   it("rejects an unknown field with 422 naming it and leaves the task unchanged", async () => {
     const user = newUser();
     const task = await createTask(user);
-    await expectProblem(await call(taskPath(user, task.id), { method: "PATCH", body: { title: "x", foo: 1 } }), 422, "foo");
+    await expectProblem(await call(taskPath(user, task.id), { method: "PATCH", body: { title: "x", foo: 1 } }), "validation_failed", "foo");
     expect(await readTask(user, task.id)).toEqual(task);
   });
 
@@ -377,7 +440,7 @@ describe("DELETE /api/{user}/tasks/{id}", () => {
     const user = newUser();
     const task = await createTask(user);
     await call(taskPath(user, task.id), { method: "DELETE" });
-    await expectProblem(await call(taskPath(user, task.id)), 404);
+    await expectProblem(await call(taskPath(user, task.id)), "task_not_found");
     expect(await listTasks(user)).toEqual([]);
   });
 
@@ -385,7 +448,7 @@ describe("DELETE /api/{user}/tasks/{id}", () => {
     const user = newUser();
     const task = await createTask(user);
     expect((await call(taskPath(user, task.id), { method: "DELETE" })).status).toBe(204);
-    await expectProblem(await call(taskPath(user, task.id), { method: "DELETE" }), 404);
+    await expectProblem(await call(taskPath(user, task.id), { method: "DELETE" }), "task_not_found");
   });
 });
 
@@ -445,14 +508,18 @@ describe("PATCH /api/{user}/tasks/{id}/complete", () => {
   it('rejects {"completed": "yes"} with 422 naming completed and leaves the task unchanged', async () => {
     const user = newUser();
     const task = await createTask(user);
-    await expectProblem(await call(completePath(user, task.id), { method: "PATCH", body: { completed: "yes" } }), 422, "completed");
+    await expectProblem(
+      await call(completePath(user, task.id), { method: "PATCH", body: { completed: "yes" } }),
+      "validation_failed",
+      "completed",
+    );
     expect(await readTask(user, task.id)).toEqual(task);
   });
 
   it("rejects {} with 422 naming completed and leaves the task unchanged", async () => {
     const user = newUser();
     const task = await createTask(user);
-    await expectProblem(await call(completePath(user, task.id), { method: "PATCH", body: {} }), 422, "completed");
+    await expectProblem(await call(completePath(user, task.id), { method: "PATCH", body: {} }), "validation_failed", "completed");
     expect(await readTask(user, task.id)).toEqual(task);
   });
 
@@ -460,7 +527,7 @@ describe("PATCH /api/{user}/tasks/{id}/complete", () => {
     const user = newUser();
     const task = await createTask(user);
     const response = await call(completePath(user, task.id), { method: "PATCH", body: { completed: true, title: "sneaky" } });
-    await expectProblem(response, 422, "title");
+    await expectProblem(response, "validation_failed", "title");
     expect(await readTask(user, task.id)).toEqual(task);
   });
 });
@@ -499,7 +566,7 @@ describe("another user's task", () => {
       const owner = newUser();
       const intruder = newUser();
       const task = await createTask(owner);
-      await expectProblem(await attempt(intruder, task.id), 404);
+      await expectProblem(await attempt(intruder, task.id), "task_not_found");
       expect(await readTask(owner, task.id)).toEqual(task);
     });
   }
@@ -508,8 +575,8 @@ describe("another user's task", () => {
     const a = newUser();
     const b = newUser();
     const tokenA = await tokenFor(a);
-    await expectProblem(await call(tasksPath(b), { method: "POST", token: tokenA, body: { title: "planted" } }), 403);
-    await expectProblem(await call(tasksPath(b), { token: tokenA }), 403);
+    await expectProblem(await call(tasksPath(b), { method: "POST", token: tokenA, body: { title: "planted" } }), "forbidden");
+    await expectProblem(await call(tasksPath(b), { token: tokenA }), "forbidden");
     expect(await listTasks(b)).toEqual([]);
   });
 
@@ -518,7 +585,7 @@ describe("another user's task", () => {
     const b = newUser();
     const task = await createTask(b);
     const response = await call(taskPath(b, task.id), { method: "PATCH", token: await tokenFor(a), body: { title: "x" } });
-    await expectProblem(response, 403);
+    await expectProblem(response, "forbidden");
     expect(await readTask(b, task.id)).toEqual(task);
   });
 });
@@ -528,7 +595,7 @@ describe("the {id} path segment", () => {
   for (const id of badIds) {
     it(`returns 422 naming "id" for GET with id ${JSON.stringify(id)}`, async () => {
       const user = newUser();
-      await expectProblem(await call(taskPath(user, id)), 422, "id");
+      await expectProblem(await call(taskPath(user, id)), "validation_failed", "id");
     });
   }
 
@@ -542,7 +609,7 @@ describe("the {id} path segment", () => {
     for (const id of ["abc", "0"]) {
       it(`returns 422 naming "id" for ${name} with id ${JSON.stringify(id)}`, async () => {
         const user = newUser();
-        await expectProblem(await write(user, id), 422, "id");
+        await expectProblem(await write(user, id), "validation_failed", "id");
       });
     }
   }

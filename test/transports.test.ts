@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { startWorker } from "../scripts/lib/worker.ts";
 import { type RunningProxy, startWsProxy } from "../scripts/lib/wsproxy.ts";
-import { call, newUser, tokenFor } from "./support/api.ts";
+import { call, expectProblem, newUser, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 
 let proxy: RunningProxy;
@@ -170,12 +170,25 @@ describe("choosing the transport from the bindings", () => {
     }
   });
 
+  it("refuses a NEON_LOCAL_PROXY that is not on loopback (it would carry the password over plain ws://): a 500 naming it", async () => {
+    for (const proxy of ["db-proxy.example.com:80", "10.0.0.5:8080", "127.0.0.1", "localhost.example.com:80"]) {
+      const worker = await startWorker(inject("bundlePath"), {
+        bindings: { BETTER_AUTH_SECRET: TEST_SECRET, DATABASE_URL: inject("databaseUrl"), NEON_LOCAL_PROXY: proxy },
+      });
+      try {
+        const response = await call(`/api/${newUser()}/tasks`, { base: worker.url });
+        expect((await expectProblem(response, "configuration_error")).detail, proxy).toContain("NEON_LOCAL_PROXY");
+      } finally {
+        await worker.stop();
+      }
+    }
+  });
+
   it("answers a 500 naming DATABASE_URL when it is not a postgres:// URL and no Hyperdrive is bound", async () => {
     const broken = await startWorker(inject("bundlePath"), { bindings: { BETTER_AUTH_SECRET: TEST_SECRET, DATABASE_URL: "mysql://nope" } });
     try {
       const response = await call(`/api/${newUser()}/tasks`, { base: broken.url });
-      expect(response.status).toBe(500);
-      expect(((await response.json()) as { detail: string }).detail).toContain("DATABASE_URL");
+      expect((await expectProblem(response, "configuration_error")).detail).toContain("DATABASE_URL");
     } finally {
       await broken.stop();
     }

@@ -41,6 +41,8 @@ function row(userId: string, i: number): string {
     due,
     created,
     created,
+    // The user's change position: task i is the (i+1)th change of its user.
+    i + 1,
   ].join("\t");
 }
 
@@ -75,10 +77,12 @@ export async function loadData(databaseUrl: string, plan: LoadPlan): Promise<{ r
     await client.query("SET statement_timeout = 0");
     const copy = client.query(
       copyFrom(
-        "COPY tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at) FROM STDIN",
+        "COPY tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position) FROM STDIN",
       ),
     );
     await pipeline(Readable.from(rows(plan)), copy);
+    // Each user's change feed stands at their last position.
+    await client.query("INSERT INTO sync_state (user_id, position) SELECT user_id, max(position) FROM tasks GROUP BY user_id");
     await client.query("ANALYZE tasks");
     const { rows: counted } = await client.query<{ count: string }>("SELECT count(*) FROM tasks");
     return { rows: Number(counted[0]?.count ?? 0), seconds: (performance.now() - started) / 1000 };

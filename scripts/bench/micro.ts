@@ -8,6 +8,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import pg from "pg";
 import { verifyToken } from "../../src/auth/jwt.ts";
 import { type AuthConfig, configFrom } from "../../src/config.ts";
+import { hs256Token } from "../lib/token.ts";
 
 export interface VerifyResult {
   cachedKeyMicros: number;
@@ -63,12 +64,7 @@ async function jwksFixture(): Promise<{ url: string; tokens: Record<string, stri
 }
 
 export async function benchVerify(secret: string, iterations = 20_000): Promise<VerifyResult> {
-  const token = await new SignJWT({})
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject("bench-user")
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(secret));
+  const token = await hs256Token(secret, "bench-user", "1h");
   const cached = authOf({ BETTER_AUTH_SECRET: secret });
   const cachedKeyMicros = await microsPerCall(() => verifyToken(token, cached), iterations);
   // For comparison: what importing the key on every request would cost.

@@ -1,7 +1,9 @@
 // The query plan check: EXPLAIN every list query the benchmark sends for the heavy user (and a
-// first page of every sort), exactly as the Worker builds it, and report the plans' top nodes.
+// first page of every sort) and the change feed's statements, exactly as the Worker builds them,
+// and report the plans' top nodes; a sequential scan on tasks or tombstones is flagged.
 import pg from "pg";
-import { listTasks } from "../../src/db/tasks.ts";
+import { compile, type Sql } from "../../src/db/sql.ts";
+import { listStatement } from "../../src/db/tasks.ts";
 import { decodeCursor } from "../../src/schemas/cursor.ts";
 import { parseListQuery, SORTS } from "../../src/schemas/list.ts";
 
@@ -25,27 +27,35 @@ function describe(node: PlanNode, depth: number): string {
 }
 
 function hasSeqScanOnTasks(node: PlanNode): boolean {
-  if (node["Node Type"] === "Seq Scan" && node["Relation Name"] === "tasks") return true;
+  if (node["Node Type"] === "Seq Scan" && (node["Relation Name"] === "tasks" || node["Relation Name"] === "task_tombstones")) return true;
   return (node.Plans ?? []).some(hasSeqScanOnTasks);
 }
 
-export async function checkPlans(databaseUrl: string, userId: string, queryStrings: string[]): Promise<PlanCheck[]> {
+/**
+ * EXPLAINs every list query string (and a first page of every sort) for `userId`, then the other
+ * named statements (the change feed's), each exactly as the Worker builds it.
+ */
+export async function checkPlans(
+  databaseUrl: string,
+  userId: string,
+  queryStrings: string[],
+  others: Array<{ name: string; statement: Sql }> = [],
+): Promise<PlanCheck[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const all = [...queryStrings, ...SORTS.map((sort) => `sort=${sort}`)];
-    const checks: PlanCheck[] = [];
-    for (const queryString of all) {
+    const all = [...queryStrings, ...SORTS.map((sort) => `sort=${sort}`)].map((queryString) => {
       const params = parseListQuery(new URLSearchParams(queryString));
       const cursor = params.cursor === undefined ? undefined : decodeCursor(params.cursor, params.sort);
-      const statement = listTasks(userId, params, cursor);
-      const { rows } = await client.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
-        `EXPLAIN (FORMAT JSON) ${statement.text}`,
-        statement.values,
-      );
+      return { name: queryString.replace(/cursor=[^&]+/, "cursor=…"), statement: listStatement(userId, params, cursor) };
+    });
+    const checks: PlanCheck[] = [];
+    for (const { name, statement } of [...all, ...others]) {
+      const { text, values } = compile(statement);
+      const { rows } = await client.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`, values);
       const plan = rows[0]?.["QUERY PLAN"][0].Plan;
-      if (!plan) throw new Error(`no plan for ${queryString}`);
-      checks.push({ query: queryString.replace(/cursor=[^&]+/, "cursor=…"), top: describe(plan, 2), seqScan: hasSeqScanOnTasks(plan) });
+      if (!plan) throw new Error(`no plan for ${name}`);
+      checks.push({ query: name, top: describe(plan, 2), seqScan: hasSeqScanOnTasks(plan) });
     }
     return checks;
   } finally {

@@ -2,7 +2,8 @@
 // the parts of a request: routing, auth, validation, the pg driver, our own code, the runtime's
 // sockets, and the rest. The bundle's esbuild module markers ("// node_modules/pg/lib/…") map
 // profiled lines back to packages.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { openInspector } from "../lib/inspector.ts";
 
 interface ProfileNode {
@@ -10,7 +11,7 @@ interface ProfileNode {
   hitCount?: number;
 }
 
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
@@ -33,6 +34,7 @@ export interface CpuProfile {
 /** Which part of a request a bundled module belongs to. */
 function partOfModule(module: string): string {
   if (module.startsWith("src/")) return "our code (src/)";
+  if (module.startsWith("scripts/bench/floor/")) return "the floor's own code";
   if (module.includes("itty-router")) return "routing (itty-router)";
   if (module.includes("/jose/")) return "auth (jose)";
   if (module.includes("/valibot/")) return "validation (valibot)";
@@ -54,14 +56,24 @@ function bundleModules(bundlePath: string): { line: number; module: string }[] {
   readFileSync(bundlePath, "utf8")
     .split("\n")
     .forEach((text, index) => {
-      const match = /^\/\/ ((?:src|node_modules)\/\S+)$/.exec(text);
+      // Relative to where wrangler ran: "../../elsewhere/node_modules/pg/…" for a bundle built
+      // from another directory (the floor's, or a checkout whose node_modules is a symlink).
+      const match = /^\/\/ (?:\S*?\/)?((?:src|node_modules|scripts)\/\S+)$/.exec(text);
       if (match?.[1]) starts.push({ line: index, module: match[1] });
     });
   return starts;
 }
 
-/** Runs `load` while sampling the Worker's CPU, and attributes the samples. */
-export async function profileWhile(inspectorPort: number, bundlePath: string, load: () => Promise<unknown>): Promise<CpuProfile> {
+/**
+ * Runs `load` while sampling the Worker's CPU, and attributes the samples. `saveAs`: also write the
+ * raw profile there (a .cpuprofile opens in Chrome DevTools' Performance panel).
+ */
+export async function profileWhile(
+  inspectorPort: number,
+  bundlePath: string,
+  load: () => Promise<unknown>,
+  saveAs?: string,
+): Promise<CpuProfile> {
   const session = await openInspector(inspectorPort);
   let profile: Profile;
   try {
@@ -73,7 +85,15 @@ export async function profileWhile(inspectorPort: number, bundlePath: string, lo
   } finally {
     session.close();
   }
+  if (saveAs !== undefined) {
+    mkdirSync(path.dirname(saveAs), { recursive: true });
+    writeFileSync(saveAs, JSON.stringify(profile));
+  }
+  return attribute(profile, bundlePath);
+}
 
+/** Attributes a profile's samples to the parts of a request. */
+export function attribute(profile: Profile, bundlePath: string): CpuProfile {
   const modules = bundleModules(bundlePath);
   const moduleAt = (line: number) => {
     let lo = 0;

@@ -3,6 +3,7 @@
 // statements Postgres executed per request (pg_stat_statements).
 import autocannon from "autocannon";
 import type pg from "pg";
+import { encodeChangesCursor } from "../../src/schemas/changes.ts";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -15,6 +16,8 @@ export interface BenchRequest {
 export interface Scenario {
   name: string;
   next: () => BenchRequest;
+  /** Run once before the scenario (e.g. to read the cursor it starts from). */
+  prepare?: () => Promise<void>;
 }
 
 export interface ScenarioResult {
@@ -43,6 +46,8 @@ export interface ScenarioContext {
   writerUser: string;
   deleteUser: string;
   deepCursor: string;
+  /** The user's change position now (sync_state). */
+  head: (user: string) => Promise<number>;
 }
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
@@ -92,7 +97,40 @@ export function scenarios(c: ScenarioContext): Scenario[] {
       },
     },
   ];
-  return [...list, weightedMix("mixed 80% read / 20% write", list, { "list first page": 32, "get one": 48, patch: 10, create: 10 })];
+  // Sync (API.md "Changes", "Batch"), after the writes above, on the heavy user's data.
+  let nothingNew = "";
+  let hundredBack = "";
+  const changes = `/api/${c.heavyUser}/changes`;
+  const sync: Scenario[] = [
+    {
+      name: "changes: nothing new",
+      prepare: async () => {
+        nothingNew = encodeChangesCursor(await c.head(c.heavyUser));
+      },
+      next: () => ({ method: "GET", path: `${changes}?since=${nothingNew}` }),
+    },
+    {
+      name: "changes: 100 changes",
+      prepare: async () => {
+        hundredBack = encodeChangesCursor(Math.max(0, (await c.head(c.heavyUser)) - 100));
+      },
+      next: () => ({ method: "GET", path: `${changes}?since=${hundredBack}` }),
+    },
+    { name: "changes: full sync, first page of 1000", next: () => ({ method: "GET", path: `${changes}?limit=1000` }) },
+    {
+      name: "batch of 100 creates",
+      next: () => ({
+        method: "POST",
+        path: `${writer}/batch`,
+        body: { operations: Array.from({ length: 100 }, (_, i) => ({ op: "create", task: { title: `Batch ${i}`, tags: ["bench"] } })) },
+      }),
+    },
+  ];
+  return [
+    ...list,
+    weightedMix("mixed 80% read / 20% write", list, { "list first page": 32, "get one": 48, patch: 10, create: 10 }),
+    ...sync,
+  ];
 }
 
 /** A scenario whose every request is one of the named scenarios', picked at random by weight. */
@@ -193,7 +231,8 @@ export async function drive(
 /** Statements Postgres executed since the last reset (not counting the bench's own), and their mean time. */
 async function statementsSinceReset(db: pg.Client): Promise<{ calls: number; meanMs: number }> {
   const { rows } = await db.query<{ calls: string | null; ms: number | null }>(
-    "SELECT sum(calls) AS calls, sum(total_exec_time) AS ms FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'",
+    // Top-level statements: the round trips (task_write's inner statements are part of its one call, and of its time).
+    "SELECT sum(calls) AS calls, sum(total_exec_time) AS ms FROM pg_stat_statements WHERE toplevel AND query NOT ILIKE '%pg_stat_statements%'",
   );
   const calls = Number(rows[0]?.calls ?? 0);
   return { calls, meanMs: calls === 0 ? 0 : Number(rows[0]?.ms ?? 0) / calls };
@@ -206,11 +245,15 @@ export async function runScenario(
   scenario: Scenario,
   options: RunOptions & { seconds: number; warmupSeconds: number; db: pg.Client },
 ): Promise<ScenarioResult> {
+  await scenario.prepare?.();
   await drive(scenario, options, { seconds: options.warmupSeconds });
   const { latencies, result } = await drive(scenario, options, { seconds: options.seconds });
-  // A timed run ends with requests in flight; let them land, then count statements over a run
-  // that waits for every response.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // A timed run ends with requests in flight; let them land (a slow scenario's take seconds:
+  // counted after the reset, they made a batch look like 1.01 statements), then count statements
+  // over a run that waits for every response.
+  const slowest = latencySummary(latencies).max;
+  const landed = Math.max(2_000, Number.isFinite(slowest) ? 2 * slowest : 0);
+  await new Promise((resolve) => setTimeout(resolve, landed));
   await options.db.query("SELECT pg_stat_statements_reset()");
   await drive(scenario, options, { amount: COUNTED_REQUESTS });
   const statements = await statementsSinceReset(options.db);

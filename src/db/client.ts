@@ -7,7 +7,8 @@
 // Nothing else in src/ imports a driver.
 import { Client as NeonClient } from "@neondatabase/serverless";
 import { Client as PgClient, type QueryResultRow } from "pg";
-import { HttpError } from "../http/problem.ts";
+import { databaseUnavailable } from "../problems.ts";
+import { compile, type Sql } from "./sql.ts";
 
 /** Where statements go; see config.ts for how it is chosen. */
 export type Database =
@@ -22,37 +23,30 @@ export type Database =
       localProxy?: string;
     };
 
-/** One parameterized SQL statement: a single round trip. */
-export interface Statement {
-  text: string;
-  values: unknown[];
-}
-
 // Together under the contract's 10 seconds: connecting may take 3 s, the statement 6 s. The
 // server cancels a statement after 5 s (statement_timeout, set on the role by a migration),
 // before the client gives up, so a write that timed out was rolled back.
-export const CONNECT_TIMEOUT_MS = 3_000;
-export const QUERY_TIMEOUT_MS = 6_000;
+const CONNECT_TIMEOUT_MS = 3_000;
+const QUERY_TIMEOUT_MS = 6_000;
 export const RETRY_AFTER_SECONDS = 5;
 
 // SQLSTATE classes that mean "the database is unavailable or busy, try again", never "bad input":
 // 08 connection exception, 53 insufficient resources, 57 operator intervention (57014 is a
 // statement cancelled by statement_timeout), 40001/40P01 serialization failure and deadlock,
-// 55P03 lock not available.
+// 55P03 lock not available. Any other SQLSTATE is a bug of ours: a 500, logged with its stack.
 const TRANSIENT_SQLSTATE = /^(08|53|57|40001|40P01|55P03)/;
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
+/**
+ * Whether a statement's failure is the database's state rather than our bug: a transient
+ * SQLSTATE, or no SQLSTATE at all from the driver (connection refused, reset, closed, timed
+ * out: node-postgres reports those as plain Errors). JavaScript's own TypeError, RangeError and
+ * the like are bugs.
+ */
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  // Errors without a SQLSTATE come from the transport: refused, reset, timed out, closed.
-  if (typeof code !== "string" || !SQLSTATE.test(code)) return error instanceof Error;
-  return TRANSIENT_SQLSTATE.test(code);
-}
-
-export function unavailable(): HttpError {
-  return new HttpError(503, "the database is unreachable or too slow; the request had no effect, retry it later", {
-    headers: { "Retry-After": String(RETRY_AFTER_SECONDS) },
-  });
+  if (typeof code === "string" && SQLSTATE.test(code)) return TRANSIENT_SQLSTATE.test(code);
+  return !(error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError);
 }
 
 /** The part of the Worker's ExecutionContext used here: closing the connection after responding. */
@@ -87,6 +81,15 @@ function clientFor(database: Database): Connection {
   return client;
 }
 
+/** The database as a route uses it: statements run over this request's connection settings. */
+export interface Db {
+  query<Row extends QueryResultRow>(statement: Sql): Promise<Row[]>;
+}
+
+export function connectTo(database: Database, ctx: Background): Db {
+  return { query: (statement) => query(database, ctx, statement) };
+}
+
 /** Time spent in the database (connecting included) per request, for the request log line. */
 const spent = new WeakMap<Background, number>();
 
@@ -94,19 +97,30 @@ export function databaseMs(ctx: Background): number | undefined {
   return spent.get(ctx);
 }
 
-/** Runs one statement and returns its rows. */
-export async function query<Row extends QueryResultRow>(database: Database, ctx: Background, statement: Statement): Promise<Row[]> {
+/**
+ * Runs one statement and returns its rows. A failure to connect is always a 503 (the transport
+ * is the database's availability); a failing statement is a 503 when transient, else thrown as
+ * is (a 500 with its stack in the log). The 503 keeps the driver's error as its cause, which the
+ * log line shows (SQLSTATE or errno).
+ */
+export async function query<Row extends QueryResultRow>(database: Database, ctx: Background, statement: Sql): Promise<Row[]> {
+  const { text, values } = compile(statement);
   const client = clientFor(database);
   const startedAt = Date.now();
   // A dropped connection emits 'error' on the client; the pending query rejects anyway.
   client.on("error", () => {});
   try {
-    await client.connect();
-    const result = await client.query(statement.text, statement.values);
-    return result.rows as Row[];
-  } catch (error) {
-    if (isTransient(error)) throw unavailable();
-    throw error;
+    try {
+      await client.connect();
+    } catch (error) {
+      throw databaseUnavailable(RETRY_AFTER_SECONDS, error);
+    }
+    try {
+      return (await client.query(text, values)).rows as Row[];
+    } catch (error) {
+      if (isTransient(error)) throw databaseUnavailable(RETRY_AFTER_SECONDS, error);
+      throw error;
+    }
   } finally {
     spent.set(ctx, (spent.get(ctx) ?? 0) + (Date.now() - startedAt));
     ctx.waitUntil(client.end().catch(() => {}));

@@ -1,275 +1,316 @@
-// Every SQL statement on the tasks table. Each is one statement (one round trip), and each
-// has the owner in its WHERE, so ownership can be audited by reading this file alone.
-import type { Cursor } from "../schemas/cursor.ts";
+// Every SQL statement on the tasks table, each one statement (one round trip) with the owner
+// in its WHERE, each returning a typed outcome: routes never decode special rows. Reads are
+// written here; every write is one call of task_write (src/db/functions.sql), which applies a
+// list of operations in order, all or none, and records each change's position for /changes.
+
+import { nextDue } from "../recurrence/next.ts";
+import { parseRecurrence, type Recurrence } from "../recurrence/schema.ts";
+import type { Keyset } from "../schemas/cursor.ts";
 import type { ListQuery, SortKey } from "../schemas/list.ts";
 import type { TaskInput, TaskPatch } from "../schemas/task.ts";
-import type { Statement } from "./client.ts";
+import type { Db } from "./client.ts";
+import { join, type Sql, sql } from "./sql.ts";
 
 /**
- * What every task statement returns: the id, and the task as the API's JSON, built by Postgres
- * so the Worker neither parses rows nor serializes objects (a measured third of a list call's
- * CPU went to that). Lists add the row's sort value, for the next page's cursor.
+ * A task as stored: its id, its version (for the ETag) and the API's JSON, built by Postgres
+ * (task_json) so the Worker neither parses rows nor serializes objects (a measured third of a
+ * list call's CPU went to that).
  */
-export interface TaskRow {
-  id: string; // bigint arrives as a string
+export interface StoredTask {
+  id: number;
+  version: number;
   json: string;
-  cursor_value?: string | null;
+}
+
+/** One operation of a write (API.md "Batch"), with validated input; if_match null: unconditional. */
+export type Operation =
+  | { op: "create"; task: TaskInput }
+  | { op: "update"; id: number; task: TaskPatch; if_match: number[] | null }
+  | { op: "complete"; id: number; completed: boolean | null; if_match: number[] | null }
+  | { op: "delete"; id: number; if_match: number[] | null };
+
+export type OperationResult = { status: 200 | 201; task: StoredTask } | { status: 204; id: number };
+
+/** The outcome of a write of one or more operations. */
+export type WriteOutcome =
+  | {
+      kind: "written";
+      results: OperationResult[];
+      /** The user's change position after the write (null for a replay, which changed nothing). */
+      head: number | null;
+      /** An Idempotency-Key's earlier answer, replayed. */
+      replayed: boolean;
+      /** Someone may be listening on /live for this user: announce the write (src/live/notify.ts). */
+      live: boolean;
+    }
+  /** Nothing was written: operation `operation` found no task (missing), a stale If-Match (stale), or would leave a recurring task without a due date (invalid). */
+  | { kind: "failed"; operation: number; reason: "missing" | "stale" | "invalid"; path?: string }
+  | { kind: "in_flight" }
+  | { kind: "key_reused" };
+
+/** The outcome of a write to one existing task. */
+export type Written = { kind: "written"; task: StoredTask } | { kind: "stale" } | { kind: "missing" } | { kind: "invalid"; path: string };
+
+interface WriteRow {
+  op: number;
+  status: number;
+  task_id: string | null; // bigint arrives as a string
+  version: number | null;
+  task: string | null;
+  head: string | null;
+  replayed: boolean;
+  live: boolean;
+}
+
+/** What task_write needs to know to create the next occurrence of a completed recurring task. */
+interface Need {
+  op: number;
+  version: number;
+  recurrence: Recurrence;
+  due_date: string;
+  series_start: string;
+  series_index: number;
+}
+
+/** The next due dates task_write asked for, by operation index (see src/db/functions.sql). */
+type Next = Record<string, { version: number; due: string | null }>;
+
+/** Rounds of "which next due dates?" before giving up: each one means the task changed in between. */
+const NEXT_ATTEMPTS = 3;
+
+/** A failure task_write answered: a row with the status it stands for (see src/db/functions.sql). */
+function failure(status: number, operation: number, detail?: string): WriteOutcome | undefined {
+  switch (status) {
+    case 404:
+      return { kind: "failed", operation, reason: "missing" };
+    case 412:
+      return { kind: "failed", operation, reason: "stale" };
+    case 422:
+      return operation < 0 ? { kind: "key_reused" } : { kind: "failed", operation, reason: "invalid", path: detail ?? "due_date" };
+    case 409:
+      return { kind: "in_flight" };
+    default:
+      return undefined;
+  }
+}
+
+function result(row: WriteRow): OperationResult {
+  const id = Number(row.task_id);
+  if (row.status === 204 || row.task === null || row.version === null) return { status: 204, id };
+  return { status: row.status === 201 ? 201 : 200, task: { id, version: row.version, json: row.task } };
+}
+
+/** The next due date of each completed recurring occurrence, computed here (src/recurrence/). */
+function nextDueDates(needs: Need[], now: Date): Next {
+  const next: Next = {};
+  for (const need of needs) {
+    const series = { ...parseRecurrence(need.recurrence), dtstart: new Date(need.series_start), index: need.series_index };
+    next[need.op] = { version: need.version, due: nextDue(series, new Date(need.due_date), now)?.toISOString() ?? null };
+  }
+  return next;
 }
 
 /**
- * What single-task statements return: the task and its version (for the ETag). A conditional
- * write whose If-Match failed on an existing task returns one row with `json` null (412); a
- * missing task returns no row (404).
+ * Applies `operations` for `userId` in order, all or none, in one statement. With an
+ * Idempotency-Key, a repeat of the same request (same `requestHash`) within 24 hours gets the
+ * first answer back and changes nothing. Completing a recurring occurrence takes a second
+ * statement: the first tells what the occurrence math needs, the second writes with its result.
  */
-export interface OneTaskRow {
-  id: string;
-  version: number | null;
-  json: string | null;
+export async function write(
+  db: Db,
+  userId: string,
+  operations: Operation[],
+  idempotency?: { key: string; requestHash: string },
+): Promise<WriteOutcome> {
+  let next: Next = {};
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await writeOnce(db, userId, operations, idempotency, next);
+    if (outcome.kind !== "needs") return outcome;
+    // The task changed between the two statements every time: its user is writing it very fast.
+    if (attempt === NEXT_ATTEMPTS) throw new Error("the next occurrence's due date went stale three times");
+    next = nextDueDates(outcome.needs, new Date());
+  }
 }
 
-/** A create with an Idempotency-Key: `replay_hash` is set when the key was used before. */
-export interface CreatedRow extends OneTaskRow {
-  replay_hash: string | null;
+async function writeOnce(
+  db: Db,
+  userId: string,
+  operations: Operation[],
+  idempotency: { key: string; requestHash: string } | undefined,
+  next: Next,
+): Promise<WriteOutcome | { kind: "needs"; needs: Need[] }> {
+  const rows = await db.query<WriteRow>(sql`
+    SELECT * FROM task_write(${userId}, ${JSON.stringify(operations)}::jsonb, ${idempotency?.key ?? null},
+      ${idempotency?.requestHash ?? null}, ${JSON.stringify(next)}::jsonb)`);
+  const [first] = rows;
+  if (first?.status === 0) return { kind: "needs", needs: rows.map((row) => JSON.parse(row.task ?? "null") as Need) };
+  const failed = first === undefined ? undefined : failure(first.status, first.op, first.task ?? undefined);
+  if (failed !== undefined) return failed;
+  return {
+    kind: "written",
+    results: rows.map(result),
+    head: first?.head == null ? null : Number(first.head),
+    replayed: first?.replayed ?? false,
+    live: first?.live ?? false,
+  };
+}
+
+/** The outcome of a write of one operation on an existing task, as a single-task route answers it. */
+export function single(outcome: WriteOutcome): Written {
+  switch (outcome.kind) {
+    case "failed":
+      return outcome.reason === "invalid" ? { kind: "invalid", path: outcome.path ?? "due_date" } : { kind: outcome.reason };
+    case "written": {
+      const [only] = outcome.results;
+      if (only === undefined || only.status === 204) return { kind: "missing" };
+      return { kind: "written", task: only.task };
+    }
+    default:
+      throw new Error(`task_write answered ${outcome.kind} without an Idempotency-Key`);
+  }
 }
 
 /** A timestamp as the API writes it: RFC 3339, UTC, milliseconds, "Z". */
-const timestamp = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const timestamp = (column: Sql) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** The task of row `t` as JSON text, fields in the contract's order. */
-const TASK_JSON = `(SELECT row_to_json(task)::text FROM (SELECT t.id, t.user_id, t.title, t.description, t.completed,
-    ${timestamp("t.completed_at")} AS completed_at, t.priority, t.tags, ${timestamp("t.due_date")} AS due_date,
-    ${timestamp("t.created_at")} AS created_at, ${timestamp("t.updated_at")} AS updated_at, t.version) AS task)`;
-/** Ends a write: `WITH t AS (… RETURNING *)` followed by this returns the task. */
-const SELECT_WRITTEN = `SELECT t.id, t.version, ${TASK_JSON} AS json FROM t`;
+/** The statement of GET …/tasks/{id} (also run by the benchmark's floor Worker). */
+export const findTaskStatement = (userId: string, id: number): Sql =>
+  sql`SELECT t.id, t.version, task_json(t) AS json FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId}`;
 
-/**
- * A conditional write: the task as written, or, when nothing was written because the task's
- * version is not one of If-Match's, a row with a null json so the caller can
- * tell 412 from 404 within the same statement. Without If-Match, just the written task.
- */
-function selectWrittenIf(versions: number[] | undefined, idParam: string, userParam: string): string {
-  if (versions === undefined) return SELECT_WRITTEN;
-  return `${SELECT_WRITTEN}
-      UNION ALL
-      SELECT NULL, NULL, NULL FROM tasks WHERE id = ${idParam} AND user_id = ${userParam} AND NOT EXISTS (SELECT 1 FROM t)`;
+export async function findTask(db: Db, userId: string, id: number): Promise<StoredTask | undefined> {
+  const [row] = await db.query<{ id: string; version: number; json: string }>(findTaskStatement(userId, id));
+  return row === undefined ? undefined : { id: Number(row.id), version: row.version, json: row.json };
 }
 
-/** The WHERE of a conditional write: the version must be one If-Match names. */
-const versionIn = (versions: number[] | undefined, param: string) => (versions === undefined ? "" : ` AND version = ANY(${param}::int[])`);
-// Timestamps are kept to the millisecond, the precision of the API and of its cursors.
-const NOW = "date_trunc('milliseconds', statement_timestamp())";
-
-export function insertTask(userId: string, task: TaskInput): Statement {
-  return {
-    text: `
-      WITH t AS (
-        INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date)
-        VALUES ($1, $2, $3, $4::boolean, CASE WHEN $4::boolean THEN ${NOW} END, $5::task_priority, $6::text[], $7::timestamptz)
-        RETURNING *)
-      ${SELECT_WRITTEN}`,
-    values: [userId, task.title, task.description, task.completed, task.priority, task.tags, task.due_date],
-  };
-}
-
-/** Keys are kept (and replayed) this long; older ones may be reclaimed and are purged by cron. */
-export const IDEMPOTENCY_WINDOW = "interval '24 hours'";
-
-/**
- * POST with an Idempotency-Key, in one statement: the new task's row is computed first (its id
- * drawn from the sequence), the key is claimed with that task's JSON as the stored response, and
- * the task is inserted only if the claim succeeded. Outcomes, told apart by the rows returned:
- * - the created task (replay_hash null): the key was new, or older than 24 hours;
- * - the stored response and its request_hash: the key was used before, a replay (or a 422 when
- *   the hash differs);
- * - no row: another request claimed the key after this statement began and had not committed
- *   (it was in flight): 409. Postgres made this statement wait for it, and nothing was created.
- */
-export function insertTaskIdempotent(userId: string, task: TaskInput, key: string, requestHash: string): Statement {
-  return {
-    text: `
-      WITH input AS (
-        SELECT nextval(pg_get_serial_sequence('tasks', 'id')) AS id, $1::text AS user_id, $2::text AS title,
-          $3::text AS description, $4::boolean AS completed, CASE WHEN $4::boolean THEN ${NOW} END AS completed_at,
-          $5::task_priority AS priority, $6::text[] AS tags, $7::timestamptz AS due_date,
-          ${NOW} AS created_at, ${NOW} AS updated_at, 1 AS version),
-      claim AS (
-        INSERT INTO idempotency_keys AS k (user_id, key, request_hash, task_id, response, created_at)
-        SELECT $1, $8, $9, t.id, ${TASK_JSON}, statement_timestamp() FROM input t
-        ON CONFLICT (user_id, key) DO UPDATE
-          SET request_hash = EXCLUDED.request_hash, task_id = EXCLUDED.task_id, response = EXCLUDED.response,
-              created_at = EXCLUDED.created_at
-          WHERE k.created_at <= statement_timestamp() - ${IDEMPOTENCY_WINDOW}
-        RETURNING task_id),
-      t AS (
-        INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, version)
-        OVERRIDING SYSTEM VALUE
-        SELECT input.* FROM input JOIN claim ON claim.task_id = input.id
-        RETURNING *)
-      SELECT t.id, t.version, ${TASK_JSON} AS json, NULL AS replay_hash FROM t
-      UNION ALL
-      SELECT k.task_id, 1, k.response, k.request_hash FROM idempotency_keys k
-      WHERE k.user_id = $1 AND k.key = $8 AND k.created_at > statement_timestamp() - ${IDEMPOTENCY_WINDOW}
-        AND NOT EXISTS (SELECT 1 FROM claim)`,
-    values: [userId, task.title, task.description, task.completed, task.priority, task.tags, task.due_date, key, requestHash],
-  };
-}
-
-/** The Cron Trigger's purge of keys past the replay window. */
-export function purgeIdempotencyKeys(): Statement {
-  return {
-    text: `WITH d AS (DELETE FROM idempotency_keys WHERE created_at <= statement_timestamp() - ${IDEMPOTENCY_WINDOW} RETURNING 1)
-      SELECT count(*)::int AS purged FROM d`,
-    values: [],
-  };
-}
-
-export function selectTask(userId: string, id: number): Statement {
-  return {
-    text: `SELECT t.id, t.version, ${TASK_JSON} AS json FROM tasks t WHERE t.id = $1 AND t.user_id = $2`,
-    values: [id, userId],
-  };
-}
-
-/**
- * PUT and PATCH: sets the fields present in `changes` and leaves the rest. PUT passes every
- * writable field (defaults filled in); PATCH only those sent. Every update bumps `version`.
- */
-export function updateTask(userId: string, id: number, changes: TaskInput | TaskPatch, ifMatch?: number[]): Statement {
-  return {
-    text: `
-      WITH t AS (
-      UPDATE tasks SET
-        title        = CASE WHEN 'title'       = ANY($3::text[]) THEN $4::text ELSE title END,
-        description  = CASE WHEN 'description' = ANY($3::text[]) THEN $5::text ELSE description END,
-        completed    = CASE WHEN 'completed'   = ANY($3::text[]) THEN $6::boolean ELSE completed END,
-        completed_at = CASE WHEN NOT 'completed' = ANY($3::text[]) THEN completed_at
-                            WHEN $6::boolean THEN COALESCE(completed_at, ${NOW}) END,
-        priority     = CASE WHEN 'priority'    = ANY($3::text[]) THEN $7::task_priority ELSE priority END,
-        tags         = CASE WHEN 'tags'        = ANY($3::text[]) THEN $8::text[] ELSE tags END,
-        due_date     = CASE WHEN 'due_date'    = ANY($3::text[]) THEN $9::timestamptz ELSE due_date END,
-        updated_at   = ${NOW},
-        version      = version + 1
-      WHERE id = $1 AND user_id = $2${versionIn(ifMatch, "$10")}
-      RETURNING *)
-      ${selectWrittenIf(ifMatch, "$1", "$2")}`,
-    values: [
-      id,
-      userId,
-      Object.keys(changes),
-      changes.title ?? null,
-      changes.description ?? null,
-      changes.completed ?? null,
-      changes.priority ?? null,
-      changes.tags ?? null,
-      changes.due_date ?? null,
-      ...(ifMatch === undefined ? [] : [ifMatch]),
-    ],
-  };
-}
-
-/** PATCH .../complete: sets `completed` to `completed`, or toggles it when undefined. */
-export function completeTask(userId: string, id: number, completed: boolean | undefined, ifMatch?: number[]): Statement {
-  return {
-    text: `
-      WITH t AS (
-      UPDATE tasks SET
-        completed    = COALESCE($3::boolean, NOT completed),
-        completed_at = CASE WHEN COALESCE($3::boolean, NOT completed) THEN COALESCE(completed_at, ${NOW}) END,
-        updated_at   = ${NOW},
-        version      = version + 1
-      WHERE id = $1 AND user_id = $2${versionIn(ifMatch, "$4")}
-      RETURNING *)
-      ${selectWrittenIf(ifMatch, "$1", "$2")}`,
-    values: [id, userId, completed ?? null, ...(ifMatch === undefined ? [] : [ifMatch])],
-  };
-}
-
-/** Returns the deleted id; with If-Match, a row with a null id when the version did not match. */
-export function deleteTask(userId: string, id: number, ifMatch?: number[]): Statement {
-  if (ifMatch === undefined) {
-    return { text: "DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id", values: [id, userId] };
-  }
-  return {
-    text: `
-      WITH t AS (DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND version = ANY($3::int[]) RETURNING id)
-      SELECT id FROM t
-      UNION ALL
-      SELECT NULL FROM tasks WHERE id = $1 AND user_id = $2 AND NOT EXISTS (SELECT 1 FROM t)`,
-    values: [id, userId, ifMatch],
-  };
-}
+/** Each sort key's column: the only identifiers a list statement is built from. */
+const SORT_COLUMNS: Record<SortKey, Sql> = {
+  created_at: sql`t.created_at`,
+  updated_at: sql`t.updated_at`,
+  due_date: sql`t.due_date`,
+  priority: sql`t.priority`,
+  title: sql`t.title`,
+};
 
 /** Each sort key's value as the cursor carries it (the API's own text for timestamps). */
-const CURSOR_VALUES: Record<SortKey, string> = {
-  created_at: timestamp("t.created_at"),
-  updated_at: timestamp("t.updated_at"),
-  due_date: timestamp("t.due_date"),
-  priority: "t.priority::text",
-  title: "t.title",
+const CURSOR_VALUES: Record<SortKey, Sql> = {
+  created_at: timestamp(sql`t.created_at`),
+  updated_at: timestamp(sql`t.updated_at`),
+  due_date: timestamp(sql`t.due_date`),
+  priority: sql`t.priority::text`,
+  title: sql`t.title`,
 };
 
-/** Each sort key's column type, for casting cursor values. */
-const SORT_TYPES: Record<SortKey, string> = {
-  created_at: "timestamptz",
-  updated_at: "timestamptz",
-  due_date: "timestamptz",
-  priority: "task_priority",
-  title: "text",
+/** A cursor's value as its column's type. */
+const CURSOR_CASTS: Record<SortKey, (value: string) => Sql> = {
+  created_at: (value) => sql`${value}::timestamptz`,
+  updated_at: (value) => sql`${value}::timestamptz`,
+  due_date: (value) => sql`${value}::timestamptz`,
+  priority: (value) => sql`${value}::task_priority`,
+  title: (value) => sql`${value}::text`,
 };
+
+/** The expression of the trigram index tasks_user_text_trgm (migrations/0007), exactly. */
+const SEARCHED_TEXT = sql`(t.title || ' ' || coalesce(t.description, ''))`;
 
 /** `%`, `_` and `\` in a search term match themselves. */
 export function likePattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, "\\$&")}%`;
 }
 
-/**
- * One page of a user's tasks: filters, keyset pagination after `cursor`, and one row more than
- * `limit` so the caller knows whether another page follows. Every sort has an index that
- * starts with user_id (see migrations/).
- */
-export function listTasks(userId: string, query: ListQuery, cursor: Cursor | undefined): Statement {
-  const values: unknown[] = [userId];
-  const param = (value: unknown, type: string) => {
-    values.push(value);
-    return `$${values.length}::${type}`;
-  };
-  const where = ["t.user_id = $1"];
-  if (query.status === "pending") where.push("NOT completed");
-  if (query.status === "completed") where.push("completed");
-  if (query.priority !== undefined) where.push(`priority = ${param(query.priority, "task_priority")}`);
-  if (query.tag !== undefined) where.push(`tags @> ARRAY[${param(query.tag, "text")}]`);
+export interface Page {
+  /** The tasks' JSON, in order. */
+  tasks: string[];
+  /** Where the next page starts; undefined on the last page. */
+  next: Keyset | undefined;
+}
+
+/** The WHERE of a list: the owner, the filters, and the keyset after `cursor`. */
+function listConditions(userId: string, query: ListQuery, cursor: Keyset | undefined): Sql {
+  const where = [sql`t.user_id = ${userId}`];
+  if (query.status === "pending") where.push(sql`NOT t.completed`);
+  if (query.status === "completed") where.push(sql`t.completed`);
+  if (query.priority !== undefined) where.push(sql`t.priority = ${query.priority}::task_priority`);
+  if (query.tag !== undefined) where.push(sql`t.tags @> ARRAY[${query.tag}::text]`);
   if (query.q !== undefined) {
-    const pattern = param(likePattern(query.q), "text");
-    where.push(`(title ILIKE ${pattern} OR description ILIKE ${pattern})`);
+    const pattern = likePattern(query.q);
+    // The first test is what the trigram index (migrations/0007) holds: title and description
+    // joined. It is implied by the second, the definition, which alone decides (so that a match
+    // across the joint never counts).
+    where.push(sql`${SEARCHED_TEXT} ILIKE ${pattern}`);
+    where.push(sql`(t.title ILIKE ${pattern} OR t.description ILIKE ${pattern})`);
   }
-  if (query.due_before !== undefined) where.push(`due_date < ${param(query.due_before, "timestamptz")}`);
-  if (query.due_after !== undefined) where.push(`due_date >= ${param(query.due_after, "timestamptz")}`);
-
-  const descending = query.sort.startsWith("-");
-  const key = query.sort.replace(/^-/, "") as SortKey;
-  const direction = descending ? "DESC" : "ASC";
-  const after = descending ? "<" : ">";
-  // Tasks without a due date sort last in both directions.
-  const nulls = key === "due_date" ? " NULLS LAST" : "";
-
+  if (query.due_before !== undefined) where.push(sql`t.due_date < ${query.due_before}::timestamptz`);
+  if (query.due_after !== undefined) where.push(sql`t.due_date >= ${query.due_after}::timestamptz`);
   if (cursor !== undefined) {
-    const id = param(cursor.id, "bigint");
+    const key = sortKey(query);
+    const column = SORT_COLUMNS[key];
+    const after = query.sort.startsWith("-") ? sql`<` : sql`>`;
     if (cursor.value === null) {
-      where.push(`(${key} IS NULL AND id ${after} ${id})`);
+      where.push(sql`(${column} IS NULL AND t.id ${after} ${cursor.id}::bigint)`);
     } else {
-      const value = param(cursor.value, SORT_TYPES[key]);
-      const keyset = `(${key}, id) ${after} (${value}, ${id})`;
-      where.push(key === "due_date" ? `(${keyset} OR due_date IS NULL)` : keyset);
+      const keyset = sql`(${column}, t.id) ${after} (${CURSOR_CASTS[key](cursor.value)}, ${cursor.id}::bigint)`;
+      // Tasks without a due date sort last in both directions.
+      where.push(key === "due_date" ? sql`(${keyset} OR t.due_date IS NULL)` : keyset);
     }
   }
+  return join(where, sql` AND `);
+}
 
-  return {
-    text: `
-      SELECT t.id, ${TASK_JSON} AS json, ${CURSOR_VALUES[key]} AS cursor_value
+const sortKey = (query: ListQuery) => query.sort.replace(/^-/, "") as SortKey;
+
+/** The statement of one page: one row more than `limit`, so the caller knows whether another follows. */
+export function listStatement(userId: string, query: ListQuery, cursor: Keyset | undefined): Sql {
+  const key = sortKey(query);
+  const direction = query.sort.startsWith("-") ? sql`DESC` : sql`ASC`;
+  const nulls = key === "due_date" ? sql` NULLS LAST` : sql``;
+  return sql`
+      SELECT t.id, task_json(t) AS json, ${CURSOR_VALUES[key]} AS cursor_value
       FROM tasks t
-      WHERE ${where.join(" AND ")}
-      ORDER BY ${key} ${direction}${nulls}, id ${direction}
-      LIMIT ${param(query.limit + 1, "integer")}`,
-    values,
+      WHERE ${listConditions(userId, query, cursor)}
+      ORDER BY ${SORT_COLUMNS[key]} ${direction}${nulls}, t.id ${direction}
+      LIMIT ${query.limit + 1}::integer`;
+}
+
+/**
+ * One page of a user's tasks: filters, keyset pagination after `cursor`. Every sort has an index
+ * that starts with user_id (see migrations/).
+ */
+export async function listTasks(db: Db, userId: string, query: ListQuery, cursor: Keyset | undefined): Promise<Page> {
+  const rows = await db.query<{ id: string; json: string; cursor_value: string | null }>(listStatement(userId, query, cursor));
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    tasks: page.map((row) => row.json),
+    next: rows.length > query.limit && last !== undefined ? { value: last.cursor_value, id: Number(last.id) } : undefined,
+  };
+}
+
+/** A task's place in its series, for GET …/occurrences; recurrence null when it does not recur. */
+export interface SeriesOf {
+  recurrence: Recurrence | null;
+  dueDate: string | null;
+  seriesStart: string | null;
+  seriesIndex: number | null;
+}
+
+export async function findSeries(db: Db, userId: string, id: number): Promise<SeriesOf | undefined> {
+  const [row] = await db.query<{
+    rule: string | null;
+    zone: string | null;
+    anchor: "due" | "completion" | null;
+    due: string | null;
+    start: string | null;
+    index: number | null;
+  }>(sql`
+    SELECT t.recurrence_rule AS rule, t.recurrence_zone AS zone, t.recurrence_anchor AS anchor,
+           ${timestamp(sql`t.due_date`)} AS due, ${timestamp(sql`t.series_start`)} AS start, t.series_index AS index
+    FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId}`);
+  if (row === undefined) return undefined;
+  return {
+    recurrence:
+      row.rule === null || row.zone === null || row.anchor === null ? null : { rule: row.rule, time_zone: row.zone, anchor: row.anchor },
+    dueDate: row.due,
+    seriesStart: row.start,
+    seriesIndex: row.index,
   };
 }

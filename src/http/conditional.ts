@@ -1,6 +1,5 @@
 // Conditional requests (RFC 9110 §13) on single tasks. A task's ETag is its `version`, which
 // every successful write bumps, so the tag changes exactly when the representation does.
-import { HttpError } from "./problem.ts";
 
 /** `version` is a Postgres integer. */
 const MAX_VERSION = 2_147_483_647;
@@ -29,7 +28,11 @@ function entityTags(header: string): Array<{ weak: boolean; opaque: string }> | 
  */
 export function ifMatchVersions(request: Request): number[] | undefined {
   const header = request.headers.get("If-Match");
-  if (header === null) return undefined;
+  return header === null ? undefined : matchingVersions(header);
+}
+
+/** An If-Match value (the header, or a batch operation's if_match) as the versions it allows; undefined for "*". */
+export function matchingVersions(header: string): number[] | undefined {
   const tags = entityTags(header);
   if (tags === null) return undefined;
   return tags
@@ -44,8 +47,4 @@ export function notModified(request: Request, version: number): boolean {
   if (header === null) return false;
   const tags = entityTags(header);
   return tags === null || tags.some((tag) => tag.opaque === String(version));
-}
-
-export function preconditionFailed(): HttpError {
-  return new HttpError(412, "If-Match does not match the task's current ETag; fetch it again and retry");
 }

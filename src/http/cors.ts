@@ -1,7 +1,7 @@
 // CORS for the origins in ALLOWED_ORIGINS; every other origin gets no CORS headers at all.
 import type { AppRequest } from "./context.ts";
 
-const ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+const ALLOW_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";
 const EXPOSE_HEADERS = "ETag, Idempotent-Replayed, Link, Location, Retry-After, X-Request-Id";
 const PREFLIGHT_MAX_AGE_SECONDS = "86400";
@@ -12,6 +12,9 @@ export function applyCors(request: AppRequest, headers: Headers): void {
   const origin = request.headers.get("Origin");
   if (origin === null || !request.config.allowedOrigins.has(origin)) return;
   headers.set("Access-Control-Allow-Origin", origin);
+  // For frontends that fetch with credentials: "include". The API reads no cookies (only the
+  // bearer token), so this grants nothing a token does not.
+  headers.set("Access-Control-Allow-Credentials", "true");
   if (request.method === "OPTIONS") {
     headers.set("Access-Control-Allow-Methods", ALLOW_METHODS);
     headers.set("Access-Control-Allow-Headers", ALLOW_HEADERS);

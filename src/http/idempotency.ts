@@ -1,6 +1,6 @@
 // Idempotency-Key on POST (API.md "Headers"): the header's rules, and the fingerprint of a
 // request body that tells a retry from a different request reusing the key.
-import { HttpError } from "./problem.ts";
+import { invalid } from "../problems.ts";
 
 // 1 to 255 printable ASCII characters (space to tilde).
 const KEY = /^[\x20-\x7E]{1,255}$/;
@@ -10,8 +10,7 @@ export function idempotencyKey(request: Request): string | undefined {
   const key = request.headers.get("Idempotency-Key");
   if (key === null) return undefined;
   if (!KEY.test(key)) {
-    const message = "must be 1 to 255 printable ASCII characters";
-    throw new HttpError(422, `Idempotency-Key ${message}`, { errors: [{ path: "Idempotency-Key", message }] });
+    throw invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters");
   }
   return key;
 }

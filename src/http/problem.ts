@@ -1,73 +1,51 @@
-// The one error model: HttpError is thrown by any layer and turned into RFC 9457
-// application/problem+json in exactly one place (toProblem).
+// The one place an error becomes an RFC 9457 application/problem+json response. Anything that
+// is not an HttpError is a 500 whose body carries only the request id; its stack goes to the log.
+import { describeError, log } from "../log.ts";
+import { type FieldError, HttpError, internalError, PROBLEMS, problemType } from "../problems.ts";
 
-export interface FieldError {
-  path: string;
-  message: string;
+/** A 422 lists at most this many errors, so no input can make the answer grow without bound. */
+export const MAX_ERRORS = 20;
+/** Paths name client-chosen keys (an unknown field, say): shown up to this many characters. */
+const MAX_PATH_CHARS = 100;
+
+function bounded(error: FieldError): FieldError {
+  const chars = [...error.path];
+  return chars.length <= MAX_PATH_CHARS ? error : { path: `${chars.slice(0, MAX_PATH_CHARS).join("")}…`, message: error.message };
 }
 
-interface HttpErrorOptions {
-  errors?: FieldError[];
-  headers?: Record<string, string>;
+function describe(error: HttpError): { detail: string; errors?: FieldError[] } {
+  if (error.errors === undefined) return { detail: error.detail };
+  const errors = error.errors.slice(0, MAX_ERRORS).map(bounded);
+  const [first] = errors;
+  let detail = first === undefined ? error.detail : first.path === "" ? first.message : `${first.path} ${first.message}`;
+  const more = error.errors.length - 1;
+  if (more > 0)
+    detail += ` (and ${more} more ${more === 1 ? "error" : "errors"}${error.errors.length > MAX_ERRORS ? `, ${MAX_ERRORS} listed` : ""})`;
+  return { detail, errors };
 }
 
-export class HttpError extends Error {
-  readonly status: number;
-  readonly detail: string;
-  readonly errors: FieldError[] | undefined;
-  readonly headers: Record<string, string>;
-
-  constructor(status: number, detail: string, options: HttpErrorOptions = {}) {
-    super(detail);
-    this.name = "HttpError";
-    this.status = status;
-    this.detail = detail;
-    this.errors = options.errors;
-    this.headers = options.headers ?? {};
-  }
-}
-
-const TITLES: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  409: "Conflict",
-  412: "Precondition Failed",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  422: "Unprocessable Content",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-};
-
-/** Turns anything thrown while handling a request into a problem+json response. */
-export function toProblem(error: unknown, requestId: string): Response {
-  const known =
-    error instanceof HttpError ? error : new HttpError(500, "an unexpected error occurred; quote the request_id when reporting it");
-  if (!(error instanceof HttpError)) {
-    // Server-side only: the client gets the request id, never the stack or the SQL.
-    console.error(
-      JSON.stringify({
-        level: "error",
-        message: "unhandled error",
-        request_id: requestId,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      }),
-    );
+export function toProblem(thrown: unknown, requestId: string): Response {
+  const error = thrown instanceof HttpError ? thrown : internalError(thrown);
+  if (error.status >= 500 || error.cause !== undefined) {
+    // Server-side only: the client gets the code and the request id, never the stack or the SQL.
+    log(error.status >= 500 ? "error" : "warn", error.code === "internal_error" ? "unhandled error" : error.code, {
+      request_id: requestId,
+      status: error.status,
+      detail: error.detail,
+      ...(error.cause === undefined ? {} : { cause: describeError(error.cause) }),
+    });
   }
   const body = {
-    type: "about:blank",
-    title: TITLES[known.status] ?? "Error",
-    status: known.status,
-    detail: known.detail,
-    ...(known.errors ? { errors: known.errors } : {}),
+    type: problemType(error.code),
+    code: error.code,
+    title: PROBLEMS[error.code].title,
+    status: error.status,
+    ...describe(error),
+    ...error.members,
     request_id: requestId,
   };
   return new Response(JSON.stringify(body), {
-    status: known.status,
-    headers: { ...known.headers, "Content-Type": "application/problem+json; charset=utf-8" },
+    status: error.status,
+    headers: { ...error.headers, "Content-Type": "application/problem+json; charset=utf-8" },
   });
 }

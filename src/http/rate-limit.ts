@@ -1,25 +1,25 @@
 // Per-user rate limiting with the Workers Rate Limiting binding (RATE_LIMITER, [[ratelimits]] in
-// wrangler.toml, where the limit and period are configured). Keyed by the token's subject, after
-// authentication, so one user's traffic never throttles another's. Without the binding, or if
-// the binding itself fails, requests are let through: the limiter protects, it must not break.
+// wrangler.toml, where the limit and period are configured): a step of its own, after
+// `authenticate`, keyed by the token's subject, so one user's traffic never throttles another's
+// and forged tokens never spend a real user's budget. Without the binding, or if the binding
+// itself fails, requests are let through: the limiter protects, it must not break.
 import type { Env } from "../env.ts";
-import { HttpError } from "./problem.ts";
+import { describeError, log } from "../log.ts";
+import { rateLimited } from "../problems.ts";
+import type { AuthedRequest } from "./context.ts";
 
 /** The longest period the binding supports; a retry after it always lands in a fresh window. */
-export const RATE_LIMIT_RETRY_AFTER_SECONDS = 60;
+const RETRY_AFTER_SECONDS = 60;
 
-export async function enforceRateLimit(env: Env, userId: string): Promise<void> {
+export async function rateLimit(request: AuthedRequest, env: Env): Promise<undefined> {
   const limiter = env.RATE_LIMITER;
-  if (limiter === undefined) return;
+  if (limiter === undefined) return undefined;
   let allowed = true;
   try {
-    ({ success: allowed } = await limiter.limit({ key: userId }));
+    ({ success: allowed } = await limiter.limit({ key: request.userId }));
   } catch (error) {
-    console.error(JSON.stringify({ level: "error", message: "rate limiter failed; request allowed", error: String(error) }));
+    log("error", "rate limiter failed; request allowed", { request_id: request.id, cause: describeError(error) });
   }
-  if (!allowed) {
-    throw new HttpError(429, "too many requests for this user; retry later", {
-      headers: { "Retry-After": String(RATE_LIMIT_RETRY_AFTER_SECONDS) },
-    });
-  }
+  if (!allowed) throw rateLimited(RETRY_AFTER_SECONDS);
+  return undefined;
 }

@@ -1,6 +1,6 @@
-// Runs a valibot schema over client input; any issue becomes one 422 problem listing them all.
+// Runs a valibot schema over client input; any issue becomes one 422 validation_failed listing them.
 import * as v from "valibot";
-import { type FieldError, HttpError } from "./problem.ts";
+import { type FieldError, validationFailed } from "../problems.ts";
 
 function toFieldError(issue: v.BaseIssue<unknown>): FieldError {
   const path = v.getDotPath(issue) ?? "";
@@ -12,7 +12,5 @@ function toFieldError(issue: v.BaseIssue<unknown>): FieldError {
 export function validate<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
-  const errors = result.issues.map(toFieldError);
-  const detail = errors.map((e) => (e.path ? `${e.path} ${e.message}` : e.message)).join("; ");
-  throw new HttpError(422, detail, { errors });
+  throw validationFailed(result.issues.map(toFieldError));
 }

@@ -1,121 +1,129 @@
-// The task routes: validate input → one SQL statement → shape the response.
+// The task routes: validate input → one repository call → shape the response from its outcome.
 import { required } from "../config.ts";
-import { query, type Statement } from "../db/client.ts";
-import type { CreatedRow, OneTaskRow, TaskRow } from "../db/tasks.ts";
-import * as sql from "../db/tasks.ts";
+import { connectTo, type Db } from "../db/client.ts";
+import * as tasks from "../db/tasks.ts";
 import type { Env } from "../env.ts";
 import { readJsonObject, requireJsonObject } from "../http/body.ts";
-import { etag, ifMatchVersions, notModified, preconditionFailed } from "../http/conditional.ts";
-import type { AppRequest } from "../http/context.ts";
+import { etag, ifMatchVersions, notModified } from "../http/conditional.ts";
+import type { AuthedRequest } from "../http/context.ts";
 import { idempotencyKey, requestHash } from "../http/idempotency.ts";
 import { jsonText } from "../http/json.ts";
-import { HttpError } from "../http/problem.ts";
 import { validate } from "../http/validate.ts";
+import { announce } from "../live/notify.ts";
+import { idempotencyInFlight, idempotencyKeyReused, invalid, preconditionFailed, taskNotFound } from "../problems.ts";
 import { decodeCursor, encodeCursor } from "../schemas/cursor.ts";
 import { parseListQuery } from "../schemas/list.ts";
-import { CompleteInput, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
+import { CompleteInput, RECURRENCE_WITHOUT_DUE, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
 
-function run<Row extends object = TaskRow>(request: AppRequest, ctx: ExecutionContext, statement: Statement): Promise<Row[]> {
-  return query<Row>(required(request.config.database), ctx, statement);
-}
-
-const notFound = () => new HttpError(404, "no such task");
+const dbFor = (request: AuthedRequest, ctx: ExecutionContext): Db => connectTo(required(request.config.database), ctx);
 
 /** The {id} of the path: a positive integer, else 422. */
-function taskId(request: AppRequest): number {
+export function taskId(request: AuthedRequest): number {
   const text = request.params.id ?? "";
   const id = /^[1-9][0-9]{0,15}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(id)) {
-    const message = `must be a positive integer up to ${Number.MAX_SAFE_INTEGER}`;
-    throw new HttpError(422, `id ${message}`, { errors: [{ path: "id", message }] });
-  }
+  if (!Number.isSafeInteger(id)) throw invalid("id", `must be a positive integer up to ${Number.MAX_SAFE_INTEGER}`);
   return id;
 }
 
-/** The task row as a response with its ETag: 404 when absent, 412 when If-Match failed. */
-function taskResponse(row: OneTaskRow | undefined, init: { status?: number; headers?: Record<string, string> } = {}): Response {
-  if (row === undefined) throw notFound();
-  if (row.json === null || row.version === null) throw preconditionFailed();
-  return jsonText(row.json, { status: init.status ?? 200, headers: { ...init.headers, ETag: etag(row.version) } });
+/** A task as a response with its ETag. */
+function taskResponse(task: tasks.StoredTask, init: { status?: number; headers?: Record<string, string> } = {}): Response {
+  return jsonText(task.json, { status: init.status ?? 200, headers: { ...init.headers, ETag: etag(task.version) } });
 }
 
-/** A write of one task, under the request's If-Match. */
-async function write(request: AppRequest, ctx: ExecutionContext, statement: Statement): Promise<Response> {
-  const [row] = await run<OneTaskRow>(request, ctx, statement);
-  return taskResponse(row);
+/** The response to a write of one existing task. */
+function writtenResponse(outcome: tasks.Written): Response {
+  switch (outcome.kind) {
+    case "written":
+      return taskResponse(outcome.task);
+    case "stale":
+      throw preconditionFailed();
+    case "missing":
+      throw taskNotFound();
+    case "invalid":
+      throw invalid(outcome.path, RECURRENCE_WITHOUT_DUE);
+  }
 }
 
-export async function listTasks(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
+/** One operation on an existing task, announced on /live once written. */
+async function writeOne(request: AuthedRequest, env: Env, ctx: ExecutionContext, operation: Exclude<tasks.Operation, { op: "create" }>) {
+  const outcome = await tasks.write(dbFor(request, ctx), request.userId, [operation]);
+  announce(env, ctx, request.userId, outcome);
+  return tasks.single(outcome);
+}
+
+/** If-Match as task_write takes it: null without a condition. */
+const ifMatch = (request: AuthedRequest) => ifMatchVersions(request) ?? null;
+
+/** The new task's URL, from the validated user id and id (nothing else of the request). */
+const taskUrl = (request: AuthedRequest, id: number) =>
+  `${new URL(request.url).origin}/api/${encodeURIComponent(request.userId)}/tasks/${id}`;
+
+export async function listTasks(request: AuthedRequest, _env: unknown, ctx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
-  const params = parseListQuery(url.searchParams);
-  const cursor = params.cursor === undefined ? undefined : decodeCursor(params.cursor, params.sort);
-  const rows = await run(request, ctx, sql.listTasks(request.userId, params, cursor));
-  const page = rows.slice(0, params.limit);
-  const last = page.at(-1);
+  const query = parseListQuery(url.searchParams);
+  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.sort);
+  const page = await tasks.listTasks(dbFor(request, ctx), request.userId, query, cursor);
   const headers: Record<string, string> = {};
-  if (rows.length > params.limit && last !== undefined) {
-    url.searchParams.set("cursor", encodeCursor({ sort: params.sort, value: last.cursor_value ?? null, id: Number(last.id) }));
-    headers.Link = `<${url.href}>; rel="next"`;
+  if (page.next !== undefined) {
+    // The same (validated) query parameters, with the next page's cursor.
+    const next = new URL(`/api/${encodeURIComponent(request.userId)}/tasks`, url.origin);
+    next.search = url.search;
+    next.searchParams.set("cursor", encodeCursor({ sort: query.sort, ...page.next }));
+    headers.Link = `<${next.href}>; rel="next"`;
   }
-  return jsonText(`[${page.map((row) => row.json).join(",")}]`, { headers });
+  return jsonText(`[${page.tasks.join(",")}]`, { headers });
 }
 
-export async function createTask(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
+export async function createTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const key = idempotencyKey(request);
-  const input = validate(TaskInput, withoutReadOnly(await requireJsonObject(request)));
-  const url = new URL(request.url);
-  const location = (id: string) => `${url.origin}${url.pathname.replace(/\/+$/, "")}/${id}`;
-  if (key === undefined) {
-    const [row] = await run<OneTaskRow>(request, ctx, sql.insertTask(request.userId, input));
-    if (row === undefined) throw new Error("INSERT … RETURNING returned no row");
-    return taskResponse(row, { status: 201, headers: { Location: location(row.id) } });
+  const task = validate(TaskInput, withoutReadOnly(await requireJsonObject(request)));
+  const idempotency = key === undefined ? undefined : { key, requestHash: await requestHash(task) };
+  const outcome = await tasks.write(dbFor(request, ctx), request.userId, [{ op: "create", task }], idempotency);
+  announce(env, ctx, request.userId, outcome);
+  switch (outcome.kind) {
+    case "in_flight":
+      throw idempotencyInFlight();
+    case "key_reused":
+      throw idempotencyKeyReused();
+    case "failed":
+      throw new Error("a create cannot fail on a task");
+    case "written": {
+      const [created] = outcome.results;
+      if (created === undefined || created.status === 204) throw new Error("task_write created nothing");
+      const headers: Record<string, string> = { Location: taskUrl(request, created.task.id) };
+      if (outcome.replayed) headers["Idempotent-Replayed"] = "true";
+      return taskResponse(created.task, { status: 201, headers });
+    }
   }
-  const hash = await requestHash(input);
-  const [row] = await run<CreatedRow>(request, ctx, sql.insertTaskIdempotent(request.userId, input, key, hash));
-  if (row === undefined) {
-    throw new HttpError(409, "a request with this Idempotency-Key is still in progress; retry it in a moment", {
-      headers: { "Retry-After": "1" },
-    });
-  }
-  if (row.replay_hash !== null && row.replay_hash !== hash) {
-    const message = "was already used with a different request body";
-    throw new HttpError(422, `Idempotency-Key ${message}`, { errors: [{ path: "Idempotency-Key", message }] });
-  }
-  const headers: Record<string, string> = { Location: location(row.id) };
-  if (row.replay_hash !== null) headers["Idempotent-Replayed"] = "true";
-  return taskResponse(row, { status: 201, headers });
 }
 
-export async function getTask(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
-  const [row] = await run<OneTaskRow>(request, ctx, sql.selectTask(request.userId, taskId(request)));
-  if (row?.version != null && notModified(request, row.version)) {
-    return new Response(null, { status: 304, headers: { ETag: etag(row.version) } });
-  }
-  return taskResponse(row);
+export async function getTask(request: AuthedRequest, _env: unknown, ctx: ExecutionContext): Promise<Response> {
+  const task = await tasks.findTask(dbFor(request, ctx), request.userId, taskId(request));
+  if (task === undefined) throw taskNotFound();
+  if (notModified(request, task.version)) return new Response(null, { status: 304, headers: { ETag: etag(task.version) } });
+  return taskResponse(task);
 }
 
-export async function replaceTask(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
+/** PATCH, and PUT alike (API.md): the fields sent are replaced, the rest kept. */
+export async function updateTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const id = taskId(request);
-  const input = validate(TaskInput, withoutReadOnly(await requireJsonObject(request)));
-  return write(request, ctx, sql.updateTask(request.userId, id, input, ifMatchVersions(request)));
+  const task = validate(TaskPatch, withoutReadOnly(await requireJsonObject(request)));
+  return writtenResponse(await writeOne(request, env, ctx, { op: "update", id, task, if_match: ifMatch(request) }));
 }
 
-export async function patchTask(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
-  const id = taskId(request);
-  const patch = validate(TaskPatch, withoutReadOnly(await requireJsonObject(request)));
-  return write(request, ctx, sql.updateTask(request.userId, id, patch, ifMatchVersions(request)));
-}
-
-export async function completeTask(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
+export async function completeTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const id = taskId(request);
   const body = await readJsonObject(request);
-  const completed = body === undefined ? undefined : validate(CompleteInput, withoutReadOnly(body)).completed;
-  return write(request, ctx, sql.completeTask(request.userId, id, completed, ifMatchVersions(request)));
+  const completed = body === undefined ? null : validate(CompleteInput, withoutReadOnly(body)).completed;
+  return writtenResponse(await writeOne(request, env, ctx, { op: "complete", id, completed, if_match: ifMatch(request) }));
 }
 
-export async function deleteTask(request: AppRequest, _env: Env, ctx: ExecutionContext): Promise<Response> {
-  const [row] = await run<{ id: string | null }>(request, ctx, sql.deleteTask(request.userId, taskId(request), ifMatchVersions(request)));
-  if (row === undefined) throw notFound();
-  if (row.id === null) throw preconditionFailed();
+export async function deleteTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const id = taskId(request);
+  const outcome = await tasks.write(dbFor(request, ctx), request.userId, [{ op: "delete", id, if_match: ifMatch(request) }]);
+  announce(env, ctx, request.userId, outcome);
+  if (outcome.kind === "failed") throw outcome.reason === "stale" ? preconditionFailed() : taskNotFound();
+
+  if (outcome.kind !== "written") throw new Error(`task_write answered ${outcome.kind} without an Idempotency-Key`);
   return new Response(null, { status: 204 });
 }

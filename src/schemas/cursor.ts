@@ -1,15 +1,19 @@
 // The opaque `cursor` of keyset pagination: the sort it belongs to and the last row's sort
 // value and id, as base64url JSON. A cursor that does not decode to exactly that is a 422.
 import * as v from "valibot";
-import { HttpError } from "../http/problem.ts";
+import { invalid } from "../problems.ts";
 import type { Sort, SortKey } from "./list.ts";
 import { Priority, Timestamp, Title } from "./task.ts";
 
-export interface Cursor {
-  sort: Sort;
-  /** The sort column's value in the last row of the previous page (null: a task without due date). */
+/** Where a page ends: the last row's sort value (null: a task without due date) and id. */
+export interface Keyset {
   value: string | null;
   id: number;
+}
+
+/** A keyset and the sort it belongs to. */
+export interface Cursor extends Keyset {
+  sort: Sort;
 }
 
 const Id = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
@@ -40,19 +44,18 @@ export function encodeCursor(cursor: Cursor): string {
 }
 
 export function decodeCursor(text: string, sort: Sort): Cursor {
-  const invalid = (message: string) => new HttpError(422, `cursor ${message}`, { errors: [{ path: "cursor", message }] });
   let decoded: unknown;
   try {
     decoded = JSON.parse(decodeBase64Url(text));
   } catch {
-    throw invalid("is not a cursor this API issued");
+    throw invalid("cursor", "is not a cursor this API issued");
   }
-  if (!Array.isArray(decoded) || decoded.length !== 3) throw invalid("is not a cursor this API issued");
+  if (!Array.isArray(decoded) || decoded.length !== 3) throw invalid("cursor", "is not a cursor this API issued");
   const [cursorSort, value, id] = decoded as [unknown, unknown, unknown];
-  if (cursorSort !== sort) throw invalid("belongs to another sort order; keep the sort of the first page");
+  if (cursorSort !== sort) throw invalid("cursor", "belongs to another sort order; keep the sort of the first page");
   const key = sort.replace(/^-/, "") as SortKey;
   const parsedValue = v.safeParse(VALUE_SCHEMAS[key], value);
   const parsedId = v.safeParse(Id, id);
-  if (!parsedValue.success || !parsedId.success) throw invalid("is not a cursor this API issued");
+  if (!parsedValue.success || !parsedId.success) throw invalid("cursor", "is not a cursor this API issued");
   return { sort, value: parsedValue.output, id: parsedId.output };
 }

@@ -1,7 +1,7 @@
 // Query parameters of GET /api/{user_id}/tasks. Unknown, repeated or invalid ones are a 422.
 import * as v from "valibot";
-import { HttpError } from "../http/problem.ts";
 import { validate } from "../http/validate.ts";
+import { invalid } from "../problems.ts";
 import { Priority, Tag, Text, Timestamp } from "./task.ts";
 
 export const SORT_KEYS = ["created_at", "updated_at", "due_date", "priority", "title"] as const;
@@ -9,7 +9,7 @@ export type SortKey = (typeof SORT_KEYS)[number];
 export const SORTS = SORT_KEYS.flatMap((key) => [key, `-${key}`] as const);
 export type Sort = (typeof SORTS)[number];
 
-export const DEFAULT_LIMIT = 100;
+const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
 /** `+` in a query string decodes to a space, so "…T17:00:00+01:00" often arrives as "… 01:00". */
@@ -51,14 +51,15 @@ export const ListQuery = v.strictObject(
 export type ListQuery = v.InferOutput<typeof ListQuery>;
 
 export function parseListQuery(params: URLSearchParams): ListQuery {
+  return validate(ListQuery, queryObject(params));
+}
+
+/** The query parameters as an object for a schema; a name given twice is a 422 naming it. */
+export function queryObject(params: URLSearchParams): Record<string, string> {
   const query: Record<string, string> = {};
   for (const [name, value] of params) {
-    if (name in query) {
-      throw new HttpError(422, `${name} must be given at most once`, {
-        errors: [{ path: name, message: "must be given at most once" }],
-      });
-    }
+    if (name in query) throw invalid(name, "must be given at most once");
     query[name] = value;
   }
-  return validate(ListQuery, query);
+  return query;
 }

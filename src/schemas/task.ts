@@ -1,12 +1,13 @@
 // The task's writable fields and the request bodies that carry them: the single source of
 // truth for input types and their error messages.
 import * as v from "valibot";
+import { ANCHORS, Recurrence } from "../recurrence/schema.ts";
 import { parseTimestamp } from "./timestamp.ts";
 
 export const PRIORITIES = ["low", "medium", "high"] as const;
-export const WRITABLE_FIELDS = ["title", "description", "completed", "priority", "tags", "due_date"] as const;
+const WRITABLE_FIELDS = ["title", "description", "completed", "priority", "tags", "due_date", "recurrence"] as const;
 /** Sent back by clients that PUT an object they read; ignored, never an error. */
-export const READ_ONLY_FIELDS = ["id", "user_id", "completed_at", "created_at", "updated_at", "version"] as const;
+const READ_ONLY_FIELDS = ["id", "user_id", "completed_at", "created_at", "updated_at", "version", "series_id", "next_id"] as const;
 
 /** Length in Unicode code points, as the contract counts characters. */
 const codePoints = (text: string) => {
@@ -30,54 +31,72 @@ const lengthBetween = (min: number, max: number) =>
 // v.metadata carries each custom check's meaning into the OpenAPI document (JSON Schema counts
 // string length in code points too, and trims nothing: the limits apply after trimming).
 export const Title = v.pipe(Text, v.trim(), lengthBetween(1, 200), v.metadata({ minLength: 1, maxLength: 200 }));
-export const Description = v.nullable(
+const Description = v.nullable(
   v.pipe(
     Text,
     v.check((text) => codePoints(text) <= 1000, "must be at most 1000 characters"),
     v.metadata({ maxLength: 1000 }),
   ),
 );
-export const Completed = v.boolean("must be true or false");
+const Completed = v.boolean("must be true or false");
 export const Priority = v.picklist(PRIORITIES, `must be one of ${PRIORITIES.join(", ")}`);
 export const Tag = v.pipe(Text, v.trim(), lengthBetween(1, 32), v.metadata({ minLength: 1, maxLength: 32 }));
-export const Tags = v.pipe(
+const Tags = v.pipe(
   v.array(Tag, "must be an array of strings"),
   v.transform((tags) => [...new Set(tags)]),
   v.check((tags) => tags.length <= 10, "must have at most 10 distinct tags"),
   v.metadata({ description: "Duplicates are dropped; at most 10 distinct tags." }),
 );
+/** A date and time without an offset: 2026-12-03T14:30, 2026-12-03T14:30:00, 2026-12-03 14:30:00.123456. */
+const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+const OFFSET_NEEDED = "needs a time zone offset, like 2026-12-03T14:30:00Z or +01:00";
+
 /** An RFC 3339 timestamp with offset, normalized to UTC with millisecond precision. */
 export const Timestamp = v.pipe(
   v.string("must be an RFC 3339 timestamp string"),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const date = parseTimestamp(dataset.value);
     if (date === undefined) {
-      addIssue({ message: "must be an RFC 3339 timestamp with offset, such as 2026-12-01T17:00:00Z" });
+      // A local time (Python's utcnow().isoformat(), <input type="datetime-local">) is refused:
+      // guessing UTC would silently move a browser's local time. Say exactly what to send.
+      addIssue({
+        message: LOCAL_TIME.test(dataset.value) ? OFFSET_NEEDED : "must be an RFC 3339 timestamp with offset, such as 2026-12-01T17:00:00Z",
+      });
       return NEVER;
     }
     return date.toISOString();
   }),
   v.metadata({ format: "date-time", description: "RFC 3339 with an offset; stored in UTC to the millisecond." }),
 );
-export const DueDate = v.nullable(Timestamp);
+const DueDate = v.nullable(Timestamp);
 
 const UNKNOWN_FIELD = "is not a writable field";
 
-/** POST and PUT: title required, every other writable field defaults. */
-export const TaskInput = v.strictObject(
-  {
-    title: Title,
-    description: v.optional(Description, null),
-    completed: v.optional(Completed, false),
-    priority: v.optional(Priority, "medium"),
-    tags: v.optional(Tags, []),
-    due_date: v.optional(DueDate, null),
-  },
-  UNKNOWN_FIELD,
+/** A recurring task without a due date: on `due_date`, from the schemas here or from the database. */
+export const RECURRENCE_WITHOUT_DUE = "is required for a recurring task (it is the occurrence's date)";
+
+/** POST: title required, every other writable field defaults. */
+export const TaskInput = v.pipe(
+  v.strictObject(
+    {
+      title: Title,
+      description: v.optional(Description, null),
+      completed: v.optional(Completed, false),
+      priority: v.optional(Priority, "medium"),
+      tags: v.optional(Tags, []),
+      due_date: v.optional(DueDate, null),
+      recurrence: v.optional(v.nullable(Recurrence), null),
+    },
+    UNKNOWN_FIELD,
+  ),
+  v.forward(
+    v.partialCheck([["recurrence"], ["due_date"]], (task) => task.recurrence === null || task.due_date !== null, RECURRENCE_WITHOUT_DUE),
+    ["due_date"],
+  ),
 );
 export type TaskInput = v.InferOutput<typeof TaskInput>;
 
-/** PATCH: any non-empty subset of the writable fields. */
+/** PATCH and PUT: any non-empty subset of the writable fields. */
 export const TaskPatch = v.pipe(
   v.strictObject(
     {
@@ -87,10 +106,17 @@ export const TaskPatch = v.pipe(
       priority: v.optional(Priority),
       tags: v.optional(Tags),
       due_date: v.optional(DueDate),
+      recurrence: v.optional(v.nullable(Recurrence)),
     },
     UNKNOWN_FIELD,
   ),
   v.check((patch) => Object.keys(patch).length > 0, `must contain at least one of ${WRITABLE_FIELDS.join(", ")}`),
+  // Sent together, a recurrence and a null due date contradict each other; a recurrence alone on
+  // a task without a due date is refused by the database, which knows the task's due date.
+  v.forward(
+    v.partialCheck([["recurrence"], ["due_date"]], (patch) => !patch.recurrence || patch.due_date !== null, RECURRENCE_WITHOUT_DUE),
+    ["due_date"],
+  ),
   v.metadata({ minProperties: 1 }),
 );
 export type TaskPatch = v.InferOutput<typeof TaskPatch>;
@@ -114,6 +140,9 @@ export const Task = v.strictObject({
   created_at: DateTime,
   updated_at: DateTime,
   version: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  recurrence: v.nullable(v.strictObject({ rule: v.string(), time_zone: v.string(), anchor: v.picklist(ANCHORS) })),
+  series_id: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  next_id: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
 /** The body without the read-only fields a client may echo back. */

@@ -162,6 +162,52 @@ describe("CORS in Chromium", () => {
     expect(pages.flatMap((listed) => listed.ids).sort(byId)).toEqual(created.map((task) => task.id).sort(byId));
   });
 
+  it('works with credentials: "include" from an allowed origin (a frontend that sends cookies too), and not from another', async () => {
+    const user = newUser();
+    const token = await tokenFor(user);
+    const attempt = async (origin: string) => {
+      page = await context.newPage();
+      await page.goto(`${origin}/`);
+      const result = await page.evaluate(
+        async ({ api, user, token }) => {
+          try {
+            const created = await fetch(`${api}/api/${encodeURIComponent(user)}/tasks`, {
+              method: "POST",
+              credentials: "include",
+              headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+              body: JSON.stringify({ title: "with credentials" }),
+            });
+            const task = (await created.json()) as { id: number };
+            const renamed = await fetch(`${api}/api/${encodeURIComponent(user)}/tasks/${task.id}`, {
+              method: "PUT",
+              credentials: "include",
+              headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+              body: JSON.stringify({ title: "renamed with credentials" }),
+            });
+            return {
+              outcome: "resolved",
+              statuses: [created.status, renamed.status],
+              title: ((await renamed.json()) as { title: string }).title,
+            };
+          } catch (error) {
+            return { outcome: "rejected", name: (error as Error).name };
+          }
+        },
+        { api: worker.url, user, token },
+      );
+      await page.evaluate((value) => (window as unknown as { show(value: unknown): void }).show(value), result);
+      return result;
+    };
+    const fromAllowed = await attempt(allowed.origin);
+    await screenshot(page as Page, "cors-credentials-include");
+    expect(fromAllowed).toEqual({ outcome: "resolved", statuses: [201, 200], title: "renamed with credentials" });
+    await page?.close();
+    const fromOther = await attempt(other.origin);
+    expect(fromOther).toEqual({ outcome: "rejected", name: "TypeError" });
+    const listed = await call(`/api/${user}/tasks`, { base: worker.url });
+    expect(((await listed.json()) as unknown[]).length).toBe(1);
+  });
+
   it("rejects an authorized request from an origin that is not allowed, before it reaches the API", async () => {
     const user = newUser();
     page = await context.newPage();

@@ -36,9 +36,10 @@ describe("/docs (Swagger UI) in Chromium", () => {
   });
 
   it("renders every task operation from /openapi.json", async () => {
-    // /docs redirects to /docs/, whose relative URLs (./swagger-ui-bundle.js) resolve under /docs/.
+    // /docs is served as is, without a redirect; its assets are absolute (/docs/swagger-ui-bundle.js).
     const response = await page.goto(`${workerUrl()}/docs`);
-    expect(page.url()).toBe(`${workerUrl()}/docs/`);
+    expect(response?.status()).toBe(200);
+    expect(page.url()).toBe(`${workerUrl()}/docs`);
     // Swagger UI must run under the page's own CSP (dist/assets/_headers): same origin only.
     expect(response?.headers()["content-security-policy"]).toContain("connect-src 'self'");
     await page.locator(".opblock-summary-path").first().waitFor();

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { expect, inject } from "vitest";
+import { PROBLEMS, type ProblemCode } from "../../src/problems.ts";
 import { TEST_SECRET } from "./constants.ts";
 import { nonConformance } from "./openapi-check.ts";
 
@@ -78,10 +79,10 @@ export const CONTRACT_LIMIT_MS = 10_000;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The response, and how long it took to arrive in ms. */
-export async function timed(request: Promise<Response>): Promise<{ response: Response; ms: number }> {
+/** Sends the request now and returns its response and how long it took to arrive, in ms. */
+export async function timed(send: () => Promise<Response>): Promise<{ response: Response; ms: number }> {
   const started = performance.now();
-  const response = await request;
+  const response = await send();
   return { response, ms: performance.now() - started };
 }
 
@@ -111,10 +112,14 @@ export interface Task {
   created_at: string;
   updated_at: string;
   version: number;
+  recurrence: { rule: string; time_zone: string; anchor: "due" | "completion" } | null;
+  series_id: number | null;
+  next_id: number | null;
 }
 
 export interface Problem {
   type: string;
+  code: ProblemCode;
   title: string;
   status: number;
   detail: string;
@@ -134,14 +139,23 @@ export async function problem(response: Response): Promise<Problem> {
 }
 
 /**
- * Checks an error response: its status, a problem+json body whose request_id is the response's
- * X-Request-Id, and (when given) an `errors` entry for `path`. Returns the body.
+ * Checks an error response: a problem+json body with this code (and the code's status, and the
+ * `type` naming it), whose request_id is the response's X-Request-Id, and (when given) an
+ * `errors` entry for `path`. Returns the body.
  */
-export async function expectProblem(response: Response, status: number, path?: string): Promise<Problem> {
-  expect(response.status).toBe(status);
+export async function expectProblem(response: Response, code: ProblemCode, path?: string): Promise<Problem> {
+  const body = await expectSomeProblem(response);
+  expect(body.code).toBe(code);
+  if (path !== undefined) expect(body.errors?.map((error) => error.path)).toContain(path);
+  return body;
+}
+
+/** Checks that an error response is a well-formed problem of the catalogue, whatever its code. */
+export async function expectSomeProblem(response: Response): Promise<Problem> {
   const body = await problem(response);
+  expect(PROBLEMS[body.code]?.status, `code ${body.code}`).toBe(response.status);
+  expect(body.type).toBe(`/problems/${body.code}`);
   expect(body.request_id).toBeTruthy();
   expect(body.request_id).toBe(response.headers.get("X-Request-Id"));
-  if (path !== undefined) expect(body.errors?.map((error) => error.path)).toContain(path);
   return body;
 }

@@ -3,12 +3,12 @@
 // Miniflare in workerd, bound to the database by the project's transport: a Hyperdrive binding
 // (project "hyperdrive"), or DATABASE_URL through a local WebSocket proxy playing Neon's
 // (project "neon", @neondatabase/serverless).
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../scripts/lib/migrate.ts";
-import { freePort, startPostgres } from "../../scripts/lib/postgres.ts";
+import { startScratchPostgres } from "../../scripts/lib/postgres.ts";
 import { buildWorker, startWorker } from "../../scripts/lib/worker.ts";
 import { startWsProxy } from "../../scripts/lib/wsproxy.ts";
 import { ALLOWED_ORIGIN, TEST_SECRET } from "./constants.ts";
@@ -24,25 +24,25 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const scratch = await mkdtemp(path.join(tmpdir(), "task-api-test-"));
-  // Postgres runs as its own user when we are root; it must reach its data dir.
-  await chmod(scratch, 0o755);
   const cleanups: Array<() => Promise<void>> = [() => rm(scratch, { recursive: true, force: true })];
   const teardown = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
   try {
     let databaseUrl = process.env.DATABASE_URL;
-    if (!databaseUrl) {
-      const postgres = await startPostgres({
-        dataDir: path.join(scratch, "pgdata"),
-        port: await freePort(),
+    if (databaseUrl) await migrate(databaseUrl);
+    else {
+      const postgres = await startScratchPostgres({
         database: "tasks_test",
-        persistent: false,
+        // What ends a connection or the server is worth seeing beside a failed test.
+        log: (chunk) => {
+          for (const line of chunk.split("\n"))
+            if (/\b(FATAL|PANIC):|terminat/.test(line)) console.error(`[postgres ${project.name}] ${line}`);
+        },
       });
-      cleanups.push(() => postgres.stop());
+      cleanups.push(() => postgres.dispose());
       databaseUrl = postgres.url;
     }
-    await migrate(databaseUrl);
     const bundlePath = buildWorker(path.join(scratch, "dist")).path;
     const transport: Transport = project.name === "neon" ? "neon" : "hyperdrive";
     let neonProxy = "";

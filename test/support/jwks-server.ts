@@ -35,6 +35,8 @@ export interface JwksServer {
   url: string;
   keys: SigningKey[];
   mode: Mode;
+  /** The Cache-Control header of the key set's responses; undefined: none. */
+  cacheControl: string | undefined;
   /** How many times the JWKS was requested. */
   fetches: number;
   /** A token for `sub` signed with `key`, with iss and aud set to the server's URL. */
@@ -59,7 +61,10 @@ export async function startJwksServer(keys: SigningKey[]): Promise<JwksServer> {
         return;
       case "serve":
         response
-          .writeHead(200, { "Content-Type": "application/json" })
+          .writeHead(200, {
+            "Content-Type": "application/json",
+            ...(state.cacheControl === undefined ? {} : { "Cache-Control": state.cacheControl }),
+          })
           .end(JSON.stringify({ keys: state.keys.map((key) => key.publicJwk) }));
     }
   });
@@ -70,6 +75,7 @@ export async function startJwksServer(keys: SigningKey[]): Promise<JwksServer> {
     url,
     keys,
     mode: "serve",
+    cacheControl: undefined,
     fetches: 0,
     token: async (key, sub, options = {}) => {
       const now = Math.floor(Date.now() / 1000);

@@ -49,9 +49,10 @@ const templates = Object.keys(document.paths).map((template) => ({
   pattern: new RegExp(`^${template.replace(/[.]/g, "\\.").replace(/\{[^}]+\}/g, "[^/]+")}/*$`),
 }));
 
-/** The documented path template for a request path, if any. */
+/** The documented path template for a request path, if any; the most literal one when several match (/tasks/batch, not /tasks/{id}). */
 export function templateOf(pathname: string): string | undefined {
-  return templates.find(({ pattern }) => pattern.test(pathname))?.template;
+  const literal = (template: string) => template.replace(/\{[^}]+\}/g, "").length;
+  return templates.filter(({ pattern }) => pattern.test(pathname)).sort((a, b) => literal(b.template) - literal(a.template))[0]?.template;
 }
 
 async function problemBody(where: string, response: Response): Promise<string[]> {

@@ -1,6 +1,6 @@
 // Pagination cursors: round-trip, bound to their sort, and anything else is a 422.
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../../src/http/problem.ts";
+import { HttpError } from "../../src/problems.ts";
 import { decodeCursor, encodeCursor } from "../../src/schemas/cursor.ts";
 
 function rejection(text: string, sort: Parameters<typeof decodeCursor>[1]): HttpError {

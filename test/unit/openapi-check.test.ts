@@ -16,14 +16,17 @@ const task = {
   created_at: "2026-11-24T10:00:00.000Z",
   updated_at: "2026-11-24T10:00:00.000Z",
   version: 1,
+  recurrence: null,
+  series_id: null,
+  next_id: null,
 };
 const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
     status,
     headers: { "Content-Type": "application/json; charset=utf-8", "X-Request-Id": "r", ...headers },
   });
-const problem = (status: number, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify({ type: "about:blank", title: "x", status, detail: "d", request_id: "r" }), {
+const problem = (status: number, headers: Record<string, string> = {}, code = "precondition_failed") =>
+  new Response(JSON.stringify({ type: `/problems/${code}`, code, title: "x", status, detail: "d", request_id: "r" }), {
     status,
     headers: { "Content-Type": "application/problem+json; charset=utf-8", "X-Request-Id": "r", ...headers },
   });
@@ -47,6 +50,11 @@ describe("nonConformance", () => {
     const { version: _, ...withoutVersion } = task;
     expect((await nonConformance("GET", url("/api/u/tasks/1"), json(withoutVersion, 200, { ETag: '"1"' }))).join()).toContain("version");
     expect((await nonConformance("GET", url("/api/u/tasks"), json([{ ...task, extra: true }], 200))).join()).toContain("additional");
+  });
+
+  it("flags a problem whose code is not one the status documents", async () => {
+    expect((await nonConformance("PUT", url("/api/u/tasks/1"), problem(412, {}, "task_not_found"))).join()).toContain("code");
+    expect((await nonConformance("PUT", url("/api/u/tasks/1"), problem(412, {}, "no_such_code"))).join()).toContain("code");
   });
 
   it("flags a 405 without Allow and a 404 that is not a problem", async () => {

@@ -1,0 +1,187 @@
+// The problem catalogue of API.md "Errors" and the one error type every layer throws. A
+// problem's `code` is its stable identity for programs; `detail` is a sentence for people.
+// This module is a leaf: db/, auth/, config.ts and http/ all import it, it imports nothing.
+
+export const PROBLEMS = {
+  malformed_json: { status: 400, title: "Bad Request", about: "The body is not valid JSON, or not a JSON object." },
+  token_missing: { status: 401, title: "Unauthorized", about: "No bearer token was sent in the Authorization header." },
+  token_invalid: {
+    status: 401,
+    title: "Unauthorized",
+    about: "The token is malformed, badly signed, expired, not yet valid, or has the wrong issuer, audience or subject.",
+  },
+  forbidden: { status: 403, title: "Forbidden", about: "The token is valid, but the user in the path is not its subject." },
+  route_not_found: { status: 404, title: "Not Found", about: "No route has this path." },
+  task_not_found: { status: 404, title: "Not Found", about: "The task does not exist, or belongs to another user." },
+  method_not_allowed: { status: 405, title: "Method Not Allowed", about: "The path exists, but not with this method; see Allow." },
+  idempotency_in_flight: {
+    status: 409,
+    title: "Conflict",
+    about: "The first request with this Idempotency-Key is still in flight; retry after Retry-After.",
+  },
+  cursor_expired: {
+    status: 410,
+    title: "Gone",
+    about: "The changes cursor is older than the retention window; sync again from the start, without since.",
+  },
+  precondition_failed: { status: 412, title: "Precondition Failed", about: "If-Match does not match the task's current ETag." },
+  body_too_large: { status: 413, title: "Content Too Large", about: "The body is over 64 KiB (1 MiB for a batch)." },
+  unsupported_media_type: { status: 415, title: "Unsupported Media Type", about: "A body must be sent as application/json." },
+  validation_failed: {
+    status: 422,
+    title: "Unprocessable Content",
+    about: "Body fields, query parameters or the task id break the rules; errors lists at most 20 of them.",
+  },
+  idempotency_key_reused: { status: 422, title: "Unprocessable Content", about: "The Idempotency-Key was used with a different body." },
+  upgrade_required: { status: 426, title: "Upgrade Required", about: "This route only answers a WebSocket upgrade." },
+  rate_limited: { status: 429, title: "Too Many Requests", about: "The user's request budget is spent; retry after Retry-After." },
+  too_many_connections: { status: 429, title: "Too Many Requests", about: "The user already holds the most live sockets allowed." },
+  internal_error: {
+    status: 500,
+    title: "Internal Server Error",
+    about: "Something unexpected happened; quote the request_id when reporting it.",
+  },
+  configuration_error: { status: 500, title: "Internal Server Error", about: "A setting is missing or unusable; the detail names it." },
+  database_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    about: "The database is unreachable or too slow; the request had no effect or is safe to retry.",
+  },
+  keys_unavailable: {
+    status: 503,
+    title: "Service Unavailable",
+    about: "The token's signing keys could not be fetched; retry after Retry-After.",
+  },
+} as const satisfies Record<string, { status: number; title: string; about: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+export const PROBLEM_CODES = Object.keys(PROBLEMS) as ProblemCode[];
+
+/** The problem's `type`: a URI naming the code, which serves a short description of it. */
+export const problemType = (code: ProblemCode): string => `/problems/${code}`;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+interface Options {
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+  /** Extension members of the problem body (RFC 9457 §3.2), e.g. a batch's `operation`. */
+  members?: Record<string, unknown>;
+  /** What went wrong underneath (a driver error, a failed fetch): logged, never sent. */
+  cause?: unknown;
+}
+
+/** An error with a problem code; toProblem (http/problem.ts) turns it into the response. */
+export class HttpError extends Error {
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly detail: string;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+  readonly members: Record<string, unknown>;
+
+  constructor(code: ProblemCode, detail: string, options: Options = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "HttpError";
+    this.code = code;
+    this.status = PROBLEMS[code].status;
+    this.detail = detail;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+    this.members = options.members ?? {};
+  }
+}
+
+// The factories: one per problem, so the wording of each lives in one place.
+
+export const malformedJson = (detail: string) => new HttpError("malformed_json", detail);
+
+export const tokenMissing = (detail = "the Authorization header is missing") =>
+  new HttpError("token_missing", detail, { headers: { "WWW-Authenticate": 'Bearer realm="tasks"' } });
+
+/** `reason` completes "the token is invalid: …". No token value ever reaches a header. */
+export const tokenInvalid = (reason: string) =>
+  new HttpError("token_invalid", `the token is invalid: ${reason}`, {
+    headers: { "WWW-Authenticate": 'Bearer realm="tasks", error="invalid_token"' },
+  });
+
+export const forbidden = () => new HttpError("forbidden", "the token does not give access to this user's tasks");
+export const routeNotFound = () => new HttpError("route_not_found", "route not found");
+export const taskNotFound = () => new HttpError("task_not_found", "task not found");
+
+export const methodNotAllowed = (allow: string) =>
+  new HttpError("method_not_allowed", "this method is not allowed on this path; Allow lists the ones that are", {
+    headers: { Allow: allow },
+  });
+
+export const idempotencyInFlight = () =>
+  new HttpError("idempotency_in_flight", "a request with this Idempotency-Key is still in progress; retry it in a moment", {
+    headers: { "Retry-After": "1" },
+  });
+
+export const cursorExpired = () =>
+  new HttpError("cursor_expired", "the cursor is older than the changes kept; sync again from the start without since");
+
+export const preconditionFailed = () =>
+  new HttpError("precondition_failed", "the task has changed since the ETag in If-Match; fetch it again and retry");
+
+export const bodyTooLarge = (limitBytes: number) =>
+  new HttpError(
+    "body_too_large",
+    `the request body is too large: at most ${limitBytes >= 1024 * 1024 ? `${limitBytes / 1024 / 1024} MiB` : `${limitBytes / 1024} KiB`} is accepted`,
+  );
+
+export const unsupportedMediaType = () =>
+  new HttpError("unsupported_media_type", "the request body must be sent with Content-Type: application/json");
+
+/** A 422 for one or more fields; the detail is the first error as a sentence. */
+export function validationFailed(errors: FieldError[], members?: Record<string, unknown>): HttpError {
+  const [first] = errors;
+  const detail = first === undefined ? "the request is invalid" : first.path === "" ? first.message : `${first.path} ${first.message}`;
+  return new HttpError("validation_failed", detail, { errors, ...(members === undefined ? {} : { members }) });
+}
+
+export const invalid = (path: string, message: string) => validationFailed([{ path, message }]);
+
+export const idempotencyKeyReused = () =>
+  new HttpError("idempotency_key_reused", "the Idempotency-Key was already used with a different request body", {
+    errors: [{ path: "Idempotency-Key", message: "was already used with a different request body" }],
+  });
+
+// No `Upgrade: websocket` header on the 426: it is hop-by-hop, and workerd drops it from every
+// response but a 101. The detail says it instead.
+export const upgradeRequired = () =>
+  new HttpError("upgrade_required", "this route only answers a WebSocket upgrade: send Upgrade: websocket");
+
+export const rateLimited = (retryAfterSeconds: number) =>
+  new HttpError("rate_limited", "too many requests for this user; retry later", {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
+
+export const tooManyConnections = (limit: number) =>
+  new HttpError("too_many_connections", `this user already has ${limit} live connections; close one and retry`, {
+    // A closed socket frees its place within seconds.
+    headers: { "Retry-After": "5" },
+  });
+
+export const internalError = (cause?: unknown) =>
+  new HttpError("internal_error", "an unexpected error occurred; quote the request_id when reporting it", { cause });
+
+/** A setting is missing or unusable: the detail names it (never its value). */
+export const configurationError = (setting: string, reason: string) =>
+  new HttpError("configuration_error", `the server is misconfigured: ${setting} ${reason}`);
+
+export const databaseUnavailable = (retryAfterSeconds: number, cause: unknown) =>
+  new HttpError("database_unavailable", "the database is unreachable or too slow; the request had no effect, retry it later", {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+    cause,
+  });
+
+export const keysUnavailable = (retryAfterSeconds: number, cause: unknown) =>
+  new HttpError("keys_unavailable", "the token's signing keys could not be fetched; retry later", {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+    cause,
+  });

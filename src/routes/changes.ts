@@ -1,0 +1,24 @@
+// GET /api/{user_id}/changes: what changed since a cursor (API.md "Changes"), one statement.
+import { required } from "../config.ts";
+import { changesSince } from "../db/changes.ts";
+import { connectTo } from "../db/client.ts";
+import type { AuthedRequest } from "../http/context.ts";
+import { jsonText } from "../http/json.ts";
+import { cursorExpired, invalid } from "../problems.ts";
+import { decodeChangesCursor, encodeChangesCursor, parseChangesQuery } from "../schemas/changes.ts";
+
+export async function listChanges(request: AuthedRequest, _env: unknown, ctx: ExecutionContext): Promise<Response> {
+  const query = parseChangesQuery(new URL(request.url).searchParams);
+  const since = query.since === undefined ? null : decodeChangesCursor(query.since);
+  const page = await changesSince(connectTo(required(request.config.database), ctx), request.userId, since, query.limit);
+  switch (page.kind) {
+    case "expired":
+      throw cursorExpired();
+    case "unknown":
+      throw invalid("since", "is not a cursor this API issued for this user; sync again without since");
+    case "page":
+      return jsonText(
+        `{"changes":[${page.changes.join(",")}],"cursor":"${encodeChangesCursor(page.position)}","has_more":${page.hasMore}}`,
+      );
+  }
+}

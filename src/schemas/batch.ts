@@ -1,0 +1,84 @@
+// POST /api/{user_id}/tasks/batch: 1 to 100 operations (API.md "Batch"), each validated with the
+// rules of its single-task route: create as POST, update as PATCH, complete as /complete.
+import * as v from "valibot";
+import { type FieldError, validationFailed } from "../problems.ts";
+import { TaskInput, TaskPatch, withoutReadOnly } from "./task.ts";
+
+export const MAX_OPERATIONS = 100;
+
+const ID_MESSAGE = "must be a task id (a positive integer)";
+const Id = v.pipe(v.number(ID_MESSAGE), v.safeInteger(ID_MESSAGE), v.minValue(1, ID_MESSAGE));
+const IfMatch = v.pipe(
+  v.string('must be an ETag such as "\\"3\\"", as a string'),
+  v.metadata({ description: 'An ETag (or a list, or "*") with If-Match\'s rules: the operation applies only to that version.' }),
+);
+const TaskBody = v.record(v.string(), v.unknown(), "must be an object");
+const UNKNOWN = "is not accepted in this operation";
+
+/** An operation's shape; its task is checked after, against the schema of its route. */
+const OperationShape = v.variant(
+  "op",
+  [
+    v.strictObject({ op: v.literal("create"), task: TaskBody }, UNKNOWN),
+    v.strictObject({ op: v.literal("update"), id: Id, task: TaskBody, if_match: v.optional(IfMatch) }, UNKNOWN),
+    v.strictObject(
+      { op: v.literal("complete"), id: Id, completed: v.optional(v.boolean("must be true or false")), if_match: v.optional(IfMatch) },
+      UNKNOWN,
+    ),
+    v.strictObject({ op: v.literal("delete"), id: Id, if_match: v.optional(IfMatch) }, UNKNOWN),
+  ],
+  'must be one of "create", "update", "complete", "delete"',
+);
+
+export type Operation =
+  | { op: "create"; task: TaskInput }
+  | { op: "update"; id: number; task: TaskPatch; if_match?: string | undefined }
+  | { op: "complete"; id: number; completed?: boolean | undefined; if_match?: string | undefined }
+  | { op: "delete"; id: number; if_match?: string | undefined };
+
+export const Batch = v.strictObject(
+  {
+    operations: v.pipe(
+      v.array(v.unknown(), "must be an array of operations"),
+      v.minLength(1, `must have 1 to ${MAX_OPERATIONS} operations`),
+      v.maxLength(MAX_OPERATIONS, `must have 1 to ${MAX_OPERATIONS} operations`),
+    ),
+  },
+  "is not accepted here; send only operations",
+);
+
+const errorsOf = (issues: readonly v.BaseIssue<unknown>[], prefix: string): FieldError[] =>
+  issues.map((issue) => {
+    const path = v.getDotPath(issue) ?? "";
+    return { path: `${prefix}${path}`.replace(/[/.]$/, ""), message: issue.received === "undefined" ? "is required" : issue.message };
+  });
+
+/** One operation, or the errors that make it invalid (paths relative to operations/<index>/). */
+function parseOperation(input: unknown): Operation | FieldError[] {
+  const shape = v.safeParse(OperationShape, input);
+  if (!shape.success) return errorsOf(shape.issues, "");
+  const operation = shape.output;
+  if (operation.op === "delete" || operation.op === "complete") return operation;
+  const body = withoutReadOnly(operation.task);
+  if (operation.op === "create") {
+    const task = v.safeParse(TaskInput, body);
+    return task.success ? { op: "create", task: task.output } : errorsOf(task.issues, "task.");
+  }
+  const task = v.safeParse(TaskPatch, body);
+  return task.success ? { ...operation, task: task.output } : errorsOf(task.issues, "task.");
+}
+
+/**
+ * The operations of a batch body. The first operation that breaks a rule is the batch's problem:
+ * a 422 with its index in `operation` and its paths as operations/<index>/….
+ */
+export function parseBatch(body: Record<string, unknown>): Operation[] {
+  const batch = v.safeParse(Batch, body);
+  if (!batch.success) throw validationFailed(errorsOf(batch.issues, ""));
+  return batch.output.operations.map((input, index) => {
+    const parsed = parseOperation(input);
+    if (!Array.isArray(parsed)) return parsed;
+    const prefixed = parsed.map((error) => ({ ...error, path: `operations/${index}/${error.path}`.replace(/\/$/, "") }));
+    throw validationFailed(prefixed, { operation: index });
+  });
+}

@@ -1,0 +1,52 @@
+// A database of a test's own on the suite's Postgres server: for tests that need DDL (a trigger,
+// say), which on the shared tasks table would wait for, and then block, every other test file's
+// writes. Created and migrated here, dropped (with its connections) afterwards.
+import pg from "pg";
+import { inject } from "vitest";
+import { migrate } from "../../scripts/lib/migrate.ts";
+
+export interface ScratchDatabase {
+  url: string;
+  /** A connection for the test's own statements, with no statement_timeout of its own. */
+  admin: pg.Client;
+  drop(): Promise<void>;
+}
+
+export async function scratchDatabase(): Promise<ScratchDatabase> {
+  const server = new URL(inject("databaseUrl"));
+  const name = `tasks_scratch_${crypto.randomUUID().replaceAll("-", "")}`;
+  const maintenance = new URL(server);
+  maintenance.pathname = "/postgres";
+  const root = new pg.Client({ connectionString: maintenance.href });
+  await root.connect();
+  try {
+    // The role's 5 s statement_timeout (migration 0002) is for the Worker: on a busy machine
+    // creating or dropping a database (a checkpoint) can take longer.
+    await root.query("SET statement_timeout = 0");
+    await root.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await root.end();
+  }
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  await migrate(url.href);
+  const admin = new pg.Client({ connectionString: url.href });
+  await admin.connect();
+  // The role's 5 s statement_timeout is for the Worker; the test's own DDL must not race it.
+  await admin.query("SET statement_timeout = 0");
+  return {
+    url: url.href,
+    admin,
+    drop: async () => {
+      await admin.end();
+      const again = new pg.Client({ connectionString: maintenance.href });
+      await again.connect();
+      try {
+        await again.query("SET statement_timeout = 0");
+        await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await again.end();
+      }
+    },
+  };
+}
