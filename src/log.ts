@@ -10,9 +10,17 @@ export function log(level: Level, message: string, fields: Record<string, unknow
   else console.log(line);
 }
 
-/** What a caught error says about itself, for a log field: name, message, SQLSTATE or errno, stack. */
-export function describeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { value: String(error) };
+/**
+ * What a caught error says about itself, for a log field: name, message, SQLSTATE or errno, stack,
+ * and what caused it in turn (a few levels deep). A WebSocket's ErrorEvent, which is not an Error,
+ * gives its type and message.
+ */
+export function describeError(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) {
+    const event = error as { message?: unknown } | null;
+    if (typeof event?.message === "string") return { name: event.constructor.name, message: event.message };
+    return { value: String(error) };
+  }
   const details = error as Error & { code?: unknown; errno?: unknown; syscall?: unknown };
   return {
     name: error.name,
@@ -21,6 +29,7 @@ export function describeError(error: unknown): Record<string, unknown> {
     ...(typeof details.errno === "number" || typeof details.errno === "string" ? { errno: details.errno } : {}),
     ...(typeof details.syscall === "string" ? { syscall: details.syscall } : {}),
     ...(error.stack === undefined ? {} : { stack: error.stack }),
+    ...(error.cause === undefined || depth >= 2 ? {} : { cause: describeError(error.cause, depth + 1) }),
   };
 }
 

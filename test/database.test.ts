@@ -48,6 +48,7 @@ describe("with a database that accepts connections but never answers", () => {
   let worker: RunningWorker;
   let blackHole: net.Server;
   const sockets = new Set<net.Socket>();
+  const lines: string[] = [];
   beforeAll(async () => {
     blackHole = net.createServer((socket) => {
       sockets.add(socket);
@@ -58,6 +59,7 @@ describe("with a database that accepts connections but never answers", () => {
     worker = await startTestWorker({
       database: `postgres://postgres:postgres@127.0.0.1:${port}/tasks`,
       bindings: { BETTER_AUTH_SECRET: TEST_SECRET },
+      onLog: (line) => lines.push(line),
     });
   });
   afterAll(async () => {
@@ -72,6 +74,17 @@ describe("with a database that accepts connections but never answers", () => {
     const { response, ms } = await timed(() => call(`/api/${user}/tasks`, { base: worker.url, token }));
     expectUnavailable(response);
     expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
+  });
+
+  // The drivers report their own connect timeout as "Connection terminated unexpectedly", which
+  // reads like a dropped connection; the log line says what happened, the driver's error under it.
+  it("logs the 503 as the connect timeout, with the driver's error as its cause", async () => {
+    const user = newUser();
+    const response = await call(`/api/${user}/tasks`, { base: worker.url, token: await tokenFor(user) });
+    const body = await expectProblem(response, "database_unavailable");
+    const [entry] = await loggedFor(lines, "database_unavailable", body.request_id);
+    expect(entry.cause).toMatchObject({ name: "ConnectTimeout", message: "no database connection within 3000 ms" });
+    expect(entry.cause?.cause).toMatchObject({ message: expect.stringMatching(/\S/) });
   });
 });
 

@@ -3,7 +3,7 @@
 // daylight saving, series that end, edits that apply from then on, and GET …/occurrences. The
 // occurrence math itself is checked against Python's dateutil in test/unit/recurrence.test.ts.
 import { describe, expect, it } from "vitest";
-import { call, createTask, expectProblem, newUser, type Task } from "./support/api.ts";
+import { call, createTask, expectProblem, newUser, type Task, untilAvailable } from "./support/api.ts";
 
 const BERLIN_WEEKLY = { rule: "FREQ=WEEKLY", time_zone: "Europe/Berlin", anchor: "due" } as const;
 
@@ -175,7 +175,9 @@ describe("a recurring task", () => {
     const user = newUser();
     const task = await createTask(user, { title: "contended", due_date: "2027-06-07T08:00:00Z", recurrence: BERLIN_WEEKLY });
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => call(`/api/${user}/tasks/${task.id}/complete`, { method: "PATCH", body: { completed: true } })),
+      Array.from({ length: 20 }, () =>
+        untilAvailable(() => call(`/api/${user}/tasks/${task.id}/complete`, { method: "PATCH", body: { completed: true } })),
+      ),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200));
     const all = await tasksOf(user);

@@ -30,6 +30,18 @@ const CONNECT_TIMEOUT_MS = 3_000;
 const QUERY_TIMEOUT_MS = 6_000;
 export const RETRY_AFTER_SECONDS = 5;
 
+/**
+ * A connection that did not open in time. Both drivers report their own connect timeout as
+ * "Connection terminated unexpectedly", which reads like a dropped connection; the log line says
+ * what it was, with the driver's error as its cause.
+ */
+class ConnectTimeout extends Error {
+  override name = "ConnectTimeout";
+  constructor(cause: unknown) {
+    super(`no database connection within ${CONNECT_TIMEOUT_MS} ms`, { cause });
+  }
+}
+
 // SQLSTATE classes that mean "the database is unavailable or busy, try again", never "bad input":
 // 08 connection exception, 53 insufficient resources, 57 operator intervention (57014 is a
 // statement cancelled by statement_timeout), 40001/40P01 serialization failure and deadlock,
@@ -113,7 +125,8 @@ export async function query<Row extends QueryResultRow>(database: Database, ctx:
     try {
       await client.connect();
     } catch (error) {
-      throw databaseUnavailable(RETRY_AFTER_SECONDS, error);
+      // The driver's timer is the only thing that ends a connect attempt this late.
+      throw databaseUnavailable(RETRY_AFTER_SECONDS, Date.now() - startedAt >= CONNECT_TIMEOUT_MS ? new ConnectTimeout(error) : error);
     }
     try {
       return (await client.query(text, values)).rows as Row[];

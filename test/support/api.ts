@@ -150,6 +150,24 @@ export async function expectProblem(response: Response, code: ProblemCode, path?
   return body;
 }
 
+/**
+ * Sends a request again while it answers 503 `database_unavailable`, after its Retry-After plus up
+ * to a second of jitter, as a client following the contract does (that answer means the request
+ * had no effect), and returns the first other answer. For the bursts of parallel requests: on a
+ * starved machine some of a burst's database connections do not open within the Worker's 3 s
+ * connect timeout, and the test is about what the retried requests add up to.
+ */
+export async function untilAvailable(send: () => Promise<Response>, deadlineMs = 90_000): Promise<Response> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const response = await send();
+    if (response.status !== 503 || Date.now() > deadline) return response;
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    await expectProblem(response, "database_unavailable");
+    await sleep(retryAfter * 1000 + Math.random() * 1000);
+  }
+}
+
 /** Checks that an error response is a well-formed problem of the catalogue, whatever its code. */
 export async function expectSomeProblem(response: Response): Promise<Problem> {
   const body = await problem(response);

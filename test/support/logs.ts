@@ -6,7 +6,16 @@ export interface LogEntry {
   message: string;
   request_id?: string;
   /** What went wrong underneath (src/log.ts describeError). */
-  cause?: { name?: string; message?: string; code?: string; stack?: string };
+  cause?: Cause;
+}
+
+/** An error as src/log.ts describeError writes it, with what caused it in turn. */
+export interface Cause {
+  name?: string;
+  message?: string;
+  code?: string;
+  stack?: string;
+  cause?: Cause;
 }
 
 /** The Worker's JSON log entries so far (workerd may pass on several lines as one). */
