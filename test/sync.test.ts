@@ -6,7 +6,7 @@
 // classic trap (positions from a sequence, no ordering lock) shows that it catches a lost change.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
-import { newUser, type Task, tokenFor, workerUrl } from "./support/api.ts";
+import { newUser, type Task, tokenFor, untilAvailable, workerUrl } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { type ScratchDatabase, scratchDatabase } from "./support/database.ts";
 import { startTestWorker } from "./support/transport.ts";
@@ -48,13 +48,16 @@ async function converge(base: string, seed: number): Promise<Divergence> {
   const ids: number[] = [];
   const statuses: Record<number, number> = {};
   // Plain fetch, not call(): this test is about the feed, and checking each of its thousands of
-  // responses against the OpenAPI document would cost most of its time (others check that).
+  // responses against the OpenAPI document would cost most of its time (others check that). A
+  // 503 database_unavailable (a connection that did not open in time) changed nothing: sent again.
   const send = (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
-    fetch(`${base}/api/${user}${path}`, {
-      method: init.method ?? "GET",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...init.headers },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
+    untilAvailable(() =>
+      fetch(`${base}/api/${user}${path}`, {
+        method: init.method ?? "GET",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...init.headers },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      }),
+    );
   const request = async (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
     const response = await send(path, init);
     statuses[response.status] = (statuses[response.status] ?? 0) + 1;
