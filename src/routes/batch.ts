@@ -1,7 +1,5 @@
 // POST /api/{user_id}/tasks/batch: 1 to 100 operations in one statement, all or none (API.md
 // "Batch"); per-operation results, or the first failing operation's problem with `operation`.
-import { required } from "../config.ts";
-import { connectTo } from "../db/client.ts";
 import * as tasks from "../db/tasks.ts";
 import type { Env } from "../env.ts";
 import { MAX_BATCH_BODY_BYTES, requireJsonObject } from "../http/body.ts";
@@ -13,6 +11,7 @@ import { announce } from "../live/notify.ts";
 import { HttpError, idempotencyInFlight, idempotencyKeyReused, preconditionFailed, taskNotFound, validationFailed } from "../problems.ts";
 import { type Operation, parseBatch } from "../schemas/batch.ts";
 import { RECURRENCE_WITHOUT_DUE } from "../schemas/task.ts";
+import { dbFor } from "./database.ts";
 
 /** A batch operation as task_write takes it: If-Match as versions (null without a condition). */
 function toWrite(operation: Operation): tasks.Operation {
@@ -43,12 +42,7 @@ export async function batch(request: AuthedRequest, env: Env, ctx: ExecutionCont
   const key = idempotencyKey(request);
   const operations = parseBatch(await requireJsonObject(request, MAX_BATCH_BODY_BYTES));
   const idempotency = key === undefined ? undefined : { key, requestHash: await requestHash({ operations }) };
-  const outcome = await tasks.write(
-    connectTo(required(request.config.database), ctx),
-    request.userId,
-    operations.map(toWrite),
-    idempotency,
-  );
+  const outcome = await tasks.write(dbFor(request, ctx), request.userId, operations.map(toWrite), idempotency);
   announce(env, ctx, request.userId, outcome);
   switch (outcome.kind) {
     case "in_flight":

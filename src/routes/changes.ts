@@ -1,16 +1,15 @@
 // GET /api/{user_id}/changes: what changed since a cursor (API.md "Changes"), one statement.
-import { required } from "../config.ts";
 import { changesSince } from "../db/changes.ts";
-import { connectTo } from "../db/client.ts";
 import type { AuthedRequest } from "../http/context.ts";
 import { jsonText } from "../http/json.ts";
 import { cursorExpired, invalid } from "../problems.ts";
 import { decodeChangesCursor, encodeChangesCursor, parseChangesQuery } from "../schemas/changes.ts";
+import { dbFor } from "./database.ts";
 
 export async function listChanges(request: AuthedRequest, _env: unknown, ctx: ExecutionContext): Promise<Response> {
   const query = parseChangesQuery(new URL(request.url).searchParams);
   const since = query.since === undefined ? null : decodeChangesCursor(query.since);
-  const page = await changesSince(connectTo(required(request.config.database), ctx), request.userId, since, query.limit);
+  const page = await changesSince(dbFor(request, ctx), request.userId, since, query.limit);
   switch (page.kind) {
     case "expired":
       throw cursorExpired();

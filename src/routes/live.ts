@@ -1,14 +1,13 @@
 // GET /api/{user_id}/live (API.md "Live updates"): after `authenticateSocket` and `rateLimit`, the
 // upgrade itself (426 without one), one statement that marks the user as listening and reads
 // their change position (the ready cursor), then the user's Durable Object takes the socket.
-import { required } from "../config.ts";
-import { connectTo } from "../db/client.ts";
 import { openLive } from "../db/live.ts";
 import type { Env } from "../env.ts";
 import type { AuthedRequest } from "../http/context.ts";
 import { CONNECTION_HEADER, type Connection } from "../live/object.ts";
 import { MAX_SOCKETS_PER_USER, PROTOCOL } from "../live/protocol.ts";
 import { configurationError, tooManyConnections, upgradeRequired } from "../problems.ts";
+import { dbFor } from "./database.ts";
 
 /** The subprotocols the client offered (Sec-WebSocket-Protocol, comma-separated). */
 export function offeredProtocols(request: Request): string[] {
@@ -22,7 +21,7 @@ export async function live(request: AuthedRequest, env: Env, ctx: ExecutionConte
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") throw upgradeRequired();
   const binding = env.LIVE;
   if (binding === undefined) throw configurationError("LIVE", "binding is missing (wrangler.toml [[durable_objects.bindings]])");
-  const position = await openLive(connectTo(required(request.config.database), ctx), request.userId, request.tokenExpires);
+  const position = await openLive(dbFor(request, ctx), request.userId, request.tokenExpires);
   const connection: Connection = { position, expires: request.tokenExpires, subprotocol: offeredProtocols(request).includes(PROTOCOL) };
   // The object gets the upgrade and what the Worker established, never the token.
   const headers = new Headers(request.headers);

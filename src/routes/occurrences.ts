@@ -1,7 +1,5 @@
 // GET /api/{user_id}/tasks/{id}/occurrences (API.md "Recurring tasks"): the series' next due
 // dates after both the task's due date and now, computed here from its rule; one statement.
-import { required } from "../config.ts";
-import { connectTo } from "../db/client.ts";
 import { findSeries } from "../db/tasks.ts";
 import type { AuthedRequest } from "../http/context.ts";
 import { json } from "../http/json.ts";
@@ -9,12 +7,13 @@ import { taskNotFound } from "../problems.ts";
 import { upcoming } from "../recurrence/next.ts";
 import { parseRecurrence } from "../recurrence/schema.ts";
 import { parseOccurrencesQuery } from "../schemas/occurrences.ts";
+import { dbFor } from "./database.ts";
 import { taskId } from "./tasks.ts";
 
 export async function listOccurrences(request: AuthedRequest, _env: unknown, ctx: ExecutionContext): Promise<Response> {
   const id = taskId(request);
   const { limit } = parseOccurrencesQuery(new URL(request.url).searchParams);
-  const series = await findSeries(connectTo(required(request.config.database), ctx), request.userId, id);
+  const series = await findSeries(dbFor(request, ctx), request.userId, id);
   if (series === undefined) throw taskNotFound();
   const { recurrence, dueDate, seriesStart, seriesIndex } = series;
   if (recurrence === null || dueDate === null || seriesStart === null || seriesIndex === null) return json({ occurrences: [] });

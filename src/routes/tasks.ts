@@ -1,6 +1,4 @@
 // The task routes: validate input → one repository call → shape the response from its outcome.
-import { required } from "../config.ts";
-import { connectTo, type Db } from "../db/client.ts";
 import * as tasks from "../db/tasks.ts";
 import type { Env } from "../env.ts";
 import { readJsonObject, requireJsonObject } from "../http/body.ts";
@@ -14,8 +12,7 @@ import { idempotencyInFlight, idempotencyKeyReused, invalid, preconditionFailed,
 import { decodeCursor, encodeCursor } from "../schemas/cursor.ts";
 import { parseListQuery } from "../schemas/list.ts";
 import { CompleteInput, RECURRENCE_WITHOUT_DUE, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
-
-const dbFor = (request: AuthedRequest, ctx: ExecutionContext): Db => connectTo(required(request.config.database), ctx);
+import { dbFor } from "./database.ts";
 
 /** The {id} of the path: a positive integer, else 422. */
 export function taskId(request: AuthedRequest): number {
