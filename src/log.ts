@@ -12,8 +12,8 @@ export function log(level: Level, message: string, fields: Record<string, unknow
 
 /**
  * What a caught error says about itself, for a log field: name, message, SQLSTATE or errno, stack,
- * and what caused it in turn (a few levels deep). A WebSocket's ErrorEvent, which is not an Error,
- * gives its type and message.
+ * and what caused it in turn (two levels down). A WebSocket's ErrorEvent, which is not an Error,
+ * gives its class and message.
  */
 export function describeError(error: unknown, depth = 0): Record<string, unknown> {
   if (!(error instanceof Error)) {
