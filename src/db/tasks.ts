@@ -48,6 +48,9 @@ export type WriteOutcome =
   | { kind: "in_flight" }
   | { kind: "key_reused" };
 
+/** A write's outcome once an Idempotency-Key conflict is out of the way: written, or failed at an operation. */
+export type Settled = Exclude<WriteOutcome, { kind: "in_flight" | "key_reused" }>;
+
 /** The outcome of a write to one existing task. */
 export type Written = { kind: "written"; task: StoredTask } | { kind: "stale" } | { kind: "missing" } | { kind: "invalid"; path: string };
 
@@ -156,7 +159,7 @@ async function writeOnce(
 }
 
 /** The outcome of a write of one operation on an existing task, as a single-task route answers it. */
-export function single(outcome: WriteOutcome): Written {
+export function single(outcome: Settled): Written {
   switch (outcome.kind) {
     case "failed":
       return outcome.reason === "invalid" ? { kind: "invalid", path: outcome.path ?? "due_date" } : { kind: outcome.reason };
@@ -165,8 +168,6 @@ export function single(outcome: WriteOutcome): Written {
       if (only === undefined || only.status === 204) return { kind: "missing" };
       return { kind: "written", task: only.task };
     }
-    default:
-      throw new Error(`task_write answered ${outcome.kind} without an Idempotency-Key`);
   }
 }
 

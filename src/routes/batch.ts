@@ -1,17 +1,16 @@
 // POST /api/{user_id}/tasks/batch: 1 to 100 operations in one statement, all or none (API.md
 // "Batch"); per-operation results, or the first failing operation's problem with `operation`.
-import * as tasks from "../db/tasks.ts";
+import type * as tasks from "../db/tasks.ts";
 import type { Env } from "../env.ts";
 import { MAX_BATCH_BODY_BYTES, requireJsonObject } from "../http/body.ts";
 import { etag, matchingVersions } from "../http/conditional.ts";
 import type { AuthedRequest } from "../http/context.ts";
-import { idempotencyKey, requestHash } from "../http/idempotency.ts";
+import { idempotencyKey } from "../http/idempotency.ts";
 import { jsonText } from "../http/json.ts";
-import { announce } from "../live/notify.ts";
-import { HttpError, idempotencyInFlight, idempotencyKeyReused, preconditionFailed, taskNotFound, validationFailed } from "../problems.ts";
+import { HttpError, preconditionFailed, taskNotFound, validationFailed } from "../problems.ts";
 import { type Operation, parseBatch } from "../schemas/batch.ts";
 import { RECURRENCE_WITHOUT_DUE } from "../schemas/task.ts";
-import { dbFor } from "./database.ts";
+import { writeTasks } from "./database.ts";
 
 /** A batch operation as task_write takes it: If-Match as versions (null without a condition). */
 function toWrite(operation: Operation): tasks.Operation {
@@ -41,14 +40,8 @@ function failedAt(operation: number, problem: HttpError): HttpError {
 export async function batch(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const key = idempotencyKey(request);
   const operations = parseBatch(await requireJsonObject(request, MAX_BATCH_BODY_BYTES));
-  const idempotency = key === undefined ? undefined : { key, requestHash: await requestHash({ operations }) };
-  const outcome = await tasks.write(dbFor(request, ctx), request.userId, operations.map(toWrite), idempotency);
-  announce(env, ctx, request.userId, outcome);
+  const outcome = await writeTasks(request, env, ctx, operations.map(toWrite), { key, body: { operations } });
   switch (outcome.kind) {
-    case "in_flight":
-      throw idempotencyInFlight();
-    case "key_reused":
-      throw idempotencyKeyReused();
     case "failed":
       if (outcome.reason === "invalid") {
         const path = `operations/${outcome.operation}/task.${outcome.path ?? "due_date"}`;

@@ -4,15 +4,14 @@ import type { Env } from "../env.ts";
 import { readJsonObject, requireJsonObject } from "../http/body.ts";
 import { etag, ifMatchVersions, notModified } from "../http/conditional.ts";
 import type { AuthedRequest } from "../http/context.ts";
-import { idempotencyKey, requestHash } from "../http/idempotency.ts";
+import { idempotencyKey } from "../http/idempotency.ts";
 import { jsonText } from "../http/json.ts";
 import { validate } from "../http/validate.ts";
-import { announce } from "../live/notify.ts";
-import { idempotencyInFlight, idempotencyKeyReused, invalid, preconditionFailed, taskNotFound } from "../problems.ts";
+import { invalid, preconditionFailed, taskNotFound } from "../problems.ts";
 import { decodeCursor, encodeCursor } from "../schemas/cursor.ts";
 import { parseListQuery } from "../schemas/list.ts";
 import { CompleteInput, RECURRENCE_WITHOUT_DUE, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
-import { dbFor } from "./database.ts";
+import { dbFor, writeTasks } from "./database.ts";
 
 /** The {id} of the path: a positive integer, else 422. */
 export function taskId(request: AuthedRequest): number {
@@ -43,9 +42,7 @@ function writtenResponse(outcome: tasks.Written): Response {
 
 /** One operation on an existing task, announced on /live once written. */
 async function writeOne(request: AuthedRequest, env: Env, ctx: ExecutionContext, operation: Exclude<tasks.Operation, { op: "create" }>) {
-  const outcome = await tasks.write(dbFor(request, ctx), request.userId, [operation]);
-  announce(env, ctx, request.userId, outcome);
-  return tasks.single(outcome);
+  return tasks.single(await writeTasks(request, env, ctx, [operation]));
 }
 
 /** If-Match as task_write takes it: null without a condition. */
@@ -74,14 +71,8 @@ export async function listTasks(request: AuthedRequest, _env: unknown, ctx: Exec
 export async function createTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const key = idempotencyKey(request);
   const task = validate(TaskInput, withoutReadOnly(await requireJsonObject(request)));
-  const idempotency = key === undefined ? undefined : { key, requestHash: await requestHash(task) };
-  const outcome = await tasks.write(dbFor(request, ctx), request.userId, [{ op: "create", task }], idempotency);
-  announce(env, ctx, request.userId, outcome);
+  const outcome = await writeTasks(request, env, ctx, [{ op: "create", task }], { key, body: task });
   switch (outcome.kind) {
-    case "in_flight":
-      throw idempotencyInFlight();
-    case "key_reused":
-      throw idempotencyKeyReused();
     case "failed":
       throw new Error("a create cannot fail on a task");
     case "written": {
@@ -117,10 +108,7 @@ export async function completeTask(request: AuthedRequest, env: Env, ctx: Execut
 
 export async function deleteTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const id = taskId(request);
-  const outcome = await tasks.write(dbFor(request, ctx), request.userId, [{ op: "delete", id, if_match: ifMatch(request) }]);
-  announce(env, ctx, request.userId, outcome);
+  const outcome = await writeTasks(request, env, ctx, [{ op: "delete", id, if_match: ifMatch(request) }]);
   if (outcome.kind === "failed") throw outcome.reason === "stale" ? preconditionFailed() : taskNotFound();
-
-  if (outcome.kind !== "written") throw new Error(`task_write answered ${outcome.kind} without an Idempotency-Key`);
   return new Response(null, { status: 204 });
 }
