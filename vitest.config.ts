@@ -1,5 +1,34 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Files whose every response is decided before the database is asked, or that bind both
+ * transports themselves, or that test a tool rather than the Worker's database path: they run on
+ * the "hyperdrive" project only, since the "neon" project would prove nothing more with them.
+ */
+const NOT_TRANSPORT_BOUND = [
+  // Token rules, key sources, JWKS fetching and Better Auth interop: checked before any statement.
+  "test/auth.test.ts",
+  "test/jwks.test.ts",
+  "test/better-auth.test.ts",
+  // Settings checked once per isolate, the router's 404/405/OPTIONS/HEAD, headers and CORS.
+  "test/config.test.ts",
+  "test/http.test.ts",
+  // Request validation: a 422 is answered before the database is asked.
+  "test/validation.test.ts",
+  // The OpenAPI document and the query plans (EXPLAIN, on a direct connection).
+  "test/openapi.test.ts",
+  "test/indexes.test.ts",
+  // Starts Workers on both transports itself and compares their answers byte for byte.
+  "test/transports.test.ts",
+  // The / index and the static pages' headers, answered without a statement.
+  "test/index-route.test.ts",
+  "test/static-pages.test.ts",
+  // Tools: `npm run dev` (which always binds Hyperdrive), `npm run token`, the suite's own pooler.
+  "test/dev.test.ts",
+  "test/token-script.test.ts",
+  "test/pooler.test.ts",
+];
+
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
@@ -14,18 +43,21 @@ export default defineConfig({
     // The files mostly wait on workerd and Postgres (and one on a 30 s JWKS cooldown), so run
     // more of them at once than vitest's default of one per spare core (one, on 2 cores).
     maxWorkers: 4,
-    // The whole integration suite runs once per database transport (test/support/transport.ts):
-    // Hyperdrive + node-postgres, and @neondatabase/serverless through a local WebSocket proxy.
+    // Two projects, one per database transport (test/support/transport.ts): Hyperdrive +
+    // node-postgres runs every file; @neondatabase/serverless through a local WebSocket proxy runs
+    // every file whose behaviour goes through the database driver (writes, reads, races, the feed,
+    // /live, timeouts and errors). Files that prove nothing more on a second transport are left
+    // out of it: see NOT_TRANSPORT_BOUND.
     projects: [
-      // Each project has its own global setup (its own Postgres and Worker): a globalSetup in the
-      // root config would run once, for the root project, and both projects would share it.
+      // Each project has its own global setup (its own Postgres, pooler and Worker): a globalSetup
+      // in the root config would run once, for the root project, and both projects would share it.
       { extends: true, test: { name: "hyperdrive", globalSetup: ["test/support/global-setup.ts"] } },
       {
         extends: true,
         test: {
           name: "neon",
           globalSetup: ["test/support/global-setup.ts"],
-          exclude: ["test/browser/**", "test/unit/**", "node_modules/**"],
+          exclude: ["test/browser/**", "test/docs/**", "test/unit/**", "node_modules/**", ...NOT_TRANSPORT_BOUND],
         },
       },
     ],

@@ -22,8 +22,21 @@ export function bindDatabase(transport: Transport, databaseUrl: string, neonProx
   return { bindings: { DATABASE_URL: databaseUrl, NEON_LOCAL_PROXY: neonProxy } };
 }
 
+/**
+ * How a Worker under test reaches `databaseUrl`: through the suite's pooler when it is a database
+ * of the suite's server (as Hyperdrive pools in production), else directly (a server of the
+ * test's own, or one that misbehaves on purpose).
+ */
+export function workerDatabase(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const suite = new URL(inject("databaseUrl"));
+  if (url.host !== suite.host) return databaseUrl;
+  url.host = inject("poolerAddress");
+  return url.href;
+}
+
 export interface TestWorkerOptions {
-  /** The database; default: the suite's. null: no database setting at all. */
+  /** The database; default: the suite's (through its pooler, see workerDatabase). null: no database setting at all. */
   database?: string | null;
   bindings?: Record<string, string>;
   onLog?: (line: string) => void;
@@ -33,7 +46,7 @@ export interface TestWorkerOptions {
 /** Another Worker for a test, on this project's transport. */
 export async function startTestWorker(options: TestWorkerOptions = {}): Promise<RunningWorker> {
   const database = options.database === undefined ? inject("databaseUrl") : options.database;
-  const bound = database === null ? {} : bindDatabase(inject("transport"), database, inject("neonProxy"));
+  const bound = database === null ? {} : bindDatabase(inject("transport"), workerDatabase(database), inject("neonProxy"));
   return startWorker(inject("bundlePath"), {
     ...bound,
     bindings: { ...bound.bindings, ...options.bindings },
