@@ -7,13 +7,16 @@
 // - /demo/: the live demo page (src/demo/, plain HTML and a module, copied as they are), with
 //   the /live protocol module it shares with the Worker and the tests (src/live/protocol.ts),
 //   served as /demo/protocol.js with its types stripped.
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import path from "node:path";
 import { PROBLEMS, type ProblemCode } from "../src/problems.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const OUT = path.join(ROOT, "dist/assets");
+const TARGET = path.join(ROOT, "dist/assets");
+// Written beside the target, then swapped in: another build running at the same time (a second
+// test run in this checkout) never serves or copies a half-written directory.
+const OUT = `${TARGET}.${process.pid}`;
 const SWAGGER = path.join(ROOT, "node_modules/swagger-ui-dist");
 
 rmSync(OUT, { recursive: true, force: true });
@@ -47,22 +50,55 @@ for (const [code, { status, title, about }] of Object.entries(PROBLEMS) as [Prob
   );
 }
 
-// Headers for the static files (the Worker sets its own on API responses).
+// Headers for the static files (the Worker sets its own on API responses). A _headers rule matches
+// the request's path, and "/demo/*" does not match "/demo", which drop-trailing-slash serves (and
+// "/demo/" redirects to): each page gets a rule for its bare path and one for what is under it, so
+// no path of a page goes without. Rules never overlap: a header set by two rules is sent twice.
+// frame-ancestors 'none' (and X-Frame-Options for browsers without CSP 2): no page may be framed
+// (clickjacking: the demo holds a token, /docs an Authorize button). default-src does not cover
+// base-uri and form-action: no form posts anywhere (should the demo's script fail to load, its
+// token form would submit to the page's own URL, the token in the query string).
+const SECURITY_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+};
+const LOCKED = "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const POLICIES: Array<{ paths: string[]; policy: string }> = [
+  // Swagger UI sets inline styles, and calls only this origin (/openapi.json, Try it out).
+  {
+    paths: ["/docs", "/docs/*"],
+    policy: `default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; ${LOCKED}`,
+  },
+  // The demo: its own module and stylesheet, the API and /live (ws: or wss:) on this origin.
+  {
+    paths: ["/demo", "/demo/*"],
+    policy: `default-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; ${LOCKED}`,
+  },
+  // A problem page is plain HTML: nothing to load. Its bare /problems is no page (the Worker's 404).
+  { paths: ["/problems/*"], policy: `default-src 'none'; ${LOCKED}` },
+];
+const headerLines = (policy: string) =>
+  Object.entries({ ...SECURITY_HEADERS, "Content-Security-Policy": policy })
+    .map(([name, value]) => `  ${name}: ${value}\n`)
+    .join("");
 writeFileSync(
   path.join(OUT, "_headers"),
-  `/docs*
-  X-Content-Type-Options: nosniff
-  Referrer-Policy: no-referrer
-  Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'
-/problems/*
-  X-Content-Type-Options: nosniff
-  Content-Security-Policy: default-src 'none'
-/demo/*
-  X-Content-Type-Options: nosniff
-  Referrer-Policy: no-referrer
-  Content-Security-Policy: default-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'
-`,
+  POLICIES.flatMap(({ paths, policy }) => paths.map((rule) => `${rule}\n${headerLines(policy)}`)).join(""),
 );
+const old = `${TARGET}.${process.pid}.old`;
+try {
+  renameSync(TARGET, old);
+} catch {
+  // No earlier build.
+}
+try {
+  renameSync(OUT, TARGET);
+} catch {
+  // Another build swapped its own (identical) directory in meanwhile: keep that one.
+  rmSync(OUT, { recursive: true, force: true });
+}
+rmSync(old, { recursive: true, force: true });
 console.log(
-  `Static assets written to ${path.relative(ROOT, OUT)}/ (docs: Swagger UI; demo; problems: ${Object.keys(PROBLEMS).length} pages)`,
+  `Static assets written to ${path.relative(ROOT, TARGET)}/ (docs: Swagger UI; demo; problems: ${Object.keys(PROBLEMS).length} pages)`,
 );

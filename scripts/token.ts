@@ -1,8 +1,11 @@
 // npm run token -- <user_id> [--expires <span>]: prints an HS256 token for <user_id>, signed with
 // the local BETTER_AUTH_SECRET (from the environment, else .dev.vars, else .dev.vars.example),
 // the way a frontend mints one. <span> is how long it lives: "15m", "2h", "7d" (the default);
-// the API refuses tokens issued more than 7 days ago whatever their expiry.
+// the API refuses tokens that live longer than JWT_MAX_TOKEN_LIFETIME (7 days unless set), so a
+// longer one is still printed, with a warning on stderr.
 import { parseArgs } from "node:util";
+import { decodeJwt } from "jose";
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, describeLifetime, parseLifetime } from "../src/auth/lifetime.ts";
 import { readDevVars } from "./lib/dev-vars.ts";
 import { hs256Token } from "./lib/token.ts";
 
@@ -32,4 +35,13 @@ const secret =
   process.env.BETTER_AUTH_SECRET ?? readDevVars(".dev.vars").BETTER_AUTH_SECRET ?? readDevVars(".dev.vars.example").BETTER_AUTH_SECRET;
 if (!secret) fail("No BETTER_AUTH_SECRET in the environment, .dev.vars or .dev.vars.example.");
 
-console.log(await hs256Token(secret, userId, expires));
+const token = await hs256Token(secret, userId, expires);
+console.log(token);
+
+const setting = process.env.JWT_MAX_TOKEN_LIFETIME ?? readDevVars(".dev.vars").JWT_MAX_TOKEN_LIFETIME;
+const longest = parseLifetime(setting ?? "") ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+const { iat = 0, exp = 0 } = decodeJwt(token);
+// With the API's 60 seconds of clock skew, as it counts (jose reads the clock for iat and for exp).
+if (exp - iat > longest + 60) {
+  console.error(`Warning: the API refuses this token: it lives longer than JWT_MAX_TOKEN_LIFETIME (${describeLifetime(longest)}).`);
+}

@@ -3,6 +3,13 @@
 // one log line, so routes that do not need it (such as /health without a secret) keep working.
 import { jwksFor } from "./auth/jwks.ts";
 import { JWKS_ALGORITHMS, JWKS_PATH, type KeySource, SECRET_ALGORITHMS } from "./auth/keys.ts";
+import {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  describeLifetime,
+  LONGEST_MAX_TOKEN_LIFETIME_SECONDS,
+  parseLifetime,
+  SHORTEST_MAX_TOKEN_LIFETIME_SECONDS,
+} from "./auth/lifetime.ts";
 import type { Database } from "./db/client.ts";
 import type { Env } from "./env.ts";
 import { log } from "./log.ts";
@@ -19,6 +26,8 @@ export interface AuthConfig {
   secret: Setting<KeySource> | undefined;
   /** Better Auth's JWT plugin keys; undefined when neither JWT_JWKS_URL nor BETTER_AUTH_URL is set. */
   jwks: Setting<KeySource> | undefined;
+  /** JWT_MAX_TOKEN_LIFETIME in seconds (7 days unless set): how far exp may lie after iat, or after now. */
+  maxTokenLifetime: number;
 }
 
 /**
@@ -33,6 +42,11 @@ export interface Config {
   auth: Setting<AuthConfig>;
   /** How to reach Postgres: Hyperdrive when bound, else Neon directly (DATABASE_URL). */
   database: Setting<Database>;
+  /**
+   * PUBLIC_URL's origin ("https://tasks.example.com"), what Location and Link are absolute on; ""
+   * when it is not set: they are then relative references, never built from the client's Host.
+   */
+  publicOrigin: Setting<string>;
 }
 
 const cache = new WeakMap<Env, Config>();
@@ -45,6 +59,7 @@ export function configFrom(env: Env): Config {
       requestLogs: readRequestLogs(env.LOG_REQUESTS),
       auth: readAuth(env),
       database: readDatabase(env),
+      publicOrigin: readPublicOrigin(env.PUBLIC_URL),
     };
     cache.set(env, config);
   }
@@ -83,7 +98,21 @@ function readAuth(env: Env): Setting<AuthConfig> {
   if (secret === undefined && jwks === undefined) {
     return { ok: false, name: "BETTER_AUTH_SECRET", reason: "is not set (nor BETTER_AUTH_URL or JWT_JWKS_URL for Better Auth's JWKS)" };
   }
-  return { ok: true, value: { secret, jwks } };
+  const maxTokenLifetime = readMaxTokenLifetime(env.JWT_MAX_TOKEN_LIFETIME);
+  if (!maxTokenLifetime.ok) return maxTokenLifetime;
+  return { ok: true, value: { secret, jwks, maxTokenLifetime: maxTokenLifetime.value } };
+}
+
+/** JWT_MAX_TOKEN_LIFETIME: seconds, or a span such as "12h" or "7d"; from a minute to a year. */
+function readMaxTokenLifetime(value: string | undefined): Setting<number> {
+  const text = nonEmpty(value);
+  if (text === undefined) return { ok: true, value: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS };
+  const seconds = parseLifetime(text);
+  if (seconds === undefined || seconds < SHORTEST_MAX_TOKEN_LIFETIME_SECONDS || seconds > LONGEST_MAX_TOKEN_LIFETIME_SECONDS) {
+    const range = `${describeLifetime(SHORTEST_MAX_TOKEN_LIFETIME_SECONDS)} and ${describeLifetime(LONGEST_MAX_TOKEN_LIFETIME_SECONDS)}`;
+    return { ok: false, name: "JWT_MAX_TOKEN_LIFETIME", reason: `must be between ${range}, in seconds or as 90m, 12h or 7d` };
+  }
+  return { ok: true, value: seconds };
 }
 
 function readSecret(env: Env): Setting<KeySource> | undefined {
@@ -141,6 +170,22 @@ function parseUrl(value: string): URL | undefined {
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 const LOOPBACK_PROXY = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]):\d{1,5}$/;
+
+/** PUBLIC_URL: an http(s) origin and nothing more (a path, query or credentials would be a typo or a leak). */
+function readPublicOrigin(value: string | undefined): Setting<string> {
+  const text = nonEmpty(value);
+  if (text === undefined) return { ok: true, value: "" };
+  const name = "PUBLIC_URL";
+  const url = /^https?:[/][/]/i.test(text) ? parseUrl(text) : undefined;
+  if (url === undefined) return { ok: false, name, reason: "must be an absolute http(s) origin, such as https://tasks.example.com" };
+  if (url.username !== "" || url.password !== "" || url.pathname !== "/" || url.search !== "" || url.hash !== "" || /[?#]$/.test(text)) {
+    return { ok: false, name, reason: "must be an origin only, such as https://tasks.example.com (no path, query or credentials)" };
+  }
+  if (url.protocol === "http:" && !LOOPBACK.test(url.hostname)) {
+    return { ok: false, name, reason: "must use https (http is only for localhost)" };
+  }
+  return { ok: true, value: url.origin };
+}
 
 function readDatabase(env: Env): Setting<Database> {
   const connectionString = env.HYPERDRIVE?.connectionString;

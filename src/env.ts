@@ -28,7 +28,11 @@ export interface Env {
   JWT_JWKS_URL?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
+  /** The longest a token may live, from its iat (or from now without one): seconds or "12h", "7d"; default 7d. */
+  JWT_MAX_TOKEN_LIFETIME?: string;
   ALLOWED_ORIGINS?: string;
+  /** The API's public origin (https://tasks.example.com): Location and Link are absolute on it; unset: relative. */
+  PUBLIC_URL?: string;
   /** "errors" (default): a log line for 4xx, 5xx and slow requests; "all": for every request. */
   LOG_REQUESTS?: string;
   /** Workers Rate Limiting binding ([[ratelimits]] in wrangler.toml): requests per user. */

@@ -4,8 +4,11 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import { JWKS_ALGORITHMS } from "./auth/keys.ts";
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, describeLifetime } from "./auth/lifetime.ts";
 import { MAX_ERRORS } from "./http/problem.ts";
+import { CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY_VIOLATION, MAX_CLIENT_MESSAGE_BYTES, PING, PONG } from "./live/protocol.ts";
 import { PROBLEM_CODES, type ProblemCode } from "./problems.ts";
+import { SERVICE_INDEX } from "./routes/home.ts";
 import { MAX_OPERATIONS } from "./schemas/batch.ts";
 import { ChangesQuery, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT } from "./schemas/changes.ts";
 import { ListQuery, MAX_LIMIT } from "./schemas/list.ts";
@@ -46,10 +49,18 @@ const header = (description: string, schema: Json = { type: "string" }, required
 const HEADERS = {
   "X-Request-Id": header("The client's X-Request-Id when it sent a sane one (up to 128 visible ASCII characters), else generated."),
   ETag: header('The task\'s version as a strong entity tag, e.g. "3".'),
-  Location: header("The new task's absolute URL."),
+  Location: header(
+    "The new task's URL: absolute on the API's public origin when the deployment sets PUBLIC_URL, else a relative reference " +
+      "(/api/{user_id}/tasks/{id}, RFC 9110 §10.2.2): resolve it against the request URL.",
+  ),
   "Retry-After": header("Seconds to wait before retrying.", { type: "string", pattern: "^[0-9]+$" }),
   "WWW-Authenticate": header('Bearer challenge (RFC 6750), with error="invalid_token" when a token was sent.'),
-  Link: header('The next page: <url>; rel="next" (RFC 8288). Absent on the last page.', { type: "string" }, false),
+  Link: header(
+    'The next page: <url>; rel="next" (RFC 8288). The URL is absolute on the public origin when the deployment sets PUBLIC_URL, ' +
+      "else a relative reference (/api/{user_id}/tasks?…&cursor=…): resolve it against the request URL. Absent on the last page.",
+    { type: "string" },
+    false,
+  ),
   "Idempotent-Replayed": header('"true" when this 201 replays an earlier request with the same Idempotency-Key.', { const: "true" }, false),
 } as const;
 
@@ -105,6 +116,14 @@ const BODY_ERRORS = {
 };
 const NOT_FOUND = { "404": problem("No such task for this user (another user's task looks the same).", ["task_not_found"]) };
 const STALE = { "412": problem("If-Match does not match the task's current ETag; nothing was changed.", ["precondition_failed"]) };
+/** A write that may complete a recurring task: its next due date is computed within the request's budget. */
+const RECURRING_WRITE = {
+  "422": problem(
+    "Validation failed; or (recurrence_too_complex) the next due date of the recurring task completed needs more computation than " +
+      "one request may do, which one task's series never does alone. Nothing was changed.",
+    ["validation_failed", "recurrence_too_complex"],
+  ),
+};
 
 const param = (name: string, location: "path" | "header" | "query", schema: Json, description: string, required = location === "path") => ({
   name,
@@ -224,6 +243,25 @@ function buildDocument(): Json {
     security: [{ bearerAuth: [] }],
     tags: [{ name: "tasks" }, { name: "sync" }, { name: "service" }],
     paths: {
+      "/": {
+        get: {
+          tags: ["service"],
+          operationId: "index",
+          summary: "Where to go from here: links to the reference, the demo, this document and the health check",
+          description: "JSON, unless the client prefers text/html (a browser): then a small page of the same links. Links are relative.",
+          security: [],
+          responses: {
+            "200": {
+              description: "The links (Vary: Accept).",
+              headers: headerRefs(),
+              content: {
+                "application/json": { schema: { $ref: "#/components/schemas/ServiceIndex" } },
+                "text/html": { schema: { type: "string" } },
+              },
+            },
+          },
+        },
+      },
       "/health": {
         get: {
           tags: ["service"],
@@ -337,7 +375,14 @@ function buildDocument(): Json {
             "(read-only fields are ignored). null clears a nullable field.",
           parameters: [IF_MATCH],
           requestBody: body(schemaOf(TaskPatch)),
-          responses: { "200": taskResponse("The task as written."), ...NOT_FOUND, ...STALE, ...API_ERRORS, ...BODY_ERRORS },
+          responses: {
+            "200": taskResponse("The task as written."),
+            ...NOT_FOUND,
+            ...STALE,
+            ...API_ERRORS,
+            ...RECURRING_WRITE,
+            ...BODY_ERRORS,
+          },
         },
         patch: {
           tags: ["tasks"],
@@ -345,7 +390,14 @@ function buildDocument(): Json {
           summary: "Change some of a task's fields",
           parameters: [IF_MATCH],
           requestBody: body(schemaOf(TaskPatch)),
-          responses: { "200": taskResponse("The task as written."), ...NOT_FOUND, ...STALE, ...API_ERRORS, ...BODY_ERRORS },
+          responses: {
+            "200": taskResponse("The task as written."),
+            ...NOT_FOUND,
+            ...STALE,
+            ...API_ERRORS,
+            ...RECURRING_WRITE,
+            ...BODY_ERRORS,
+          },
         },
         delete: {
           tags: ["tasks"],
@@ -368,7 +420,14 @@ function buildDocument(): Json {
           summary: "Toggle completed, or set it with a body",
           parameters: [IF_MATCH],
           requestBody: body(schemaOf(CompleteInput), false),
-          responses: { "200": taskResponse("The task as written."), ...NOT_FOUND, ...STALE, ...API_ERRORS, ...BODY_ERRORS },
+          responses: {
+            "200": taskResponse("The task as written."),
+            ...NOT_FOUND,
+            ...STALE,
+            ...API_ERRORS,
+            ...RECURRING_WRITE,
+            ...BODY_ERRORS,
+          },
         },
       },
       "/api/{user_id}/tasks/{id}/occurrences": {
@@ -392,6 +451,11 @@ function buildDocument(): Json {
             }),
             ...NOT_FOUND,
             ...API_ERRORS,
+            "422": problem(
+              "Validation failed; or (recurrence_too_complex) the dates need more computation than one request may do, which one " +
+                "task's series never does.",
+              ["validation_failed", "recurrence_too_complex"],
+            ),
           },
         },
       },
@@ -417,10 +481,12 @@ function buildDocument(): Json {
             ...API_ERRORS,
             ...BODY_ERRORS,
             "413": problem("The body is over 1 MiB.", ["body_too_large"]),
-            "422": problem("An operation breaks a rule (`operation` is its index), or the Idempotency-Key was used with another body.", [
-              "validation_failed",
-              "idempotency_key_reused",
-            ]),
+            "422": problem(
+              "An operation breaks a rule (`operation` is its index); the Idempotency-Key was used with another body; or " +
+                "(recurrence_too_complex) the next due dates of the recurring tasks the batch completes need more computation than " +
+                "one request may do (`operation` is the first that did not fit): send them in smaller batches.",
+              ["validation_failed", "idempotency_key_reused", "recurrence_too_complex"],
+            ),
           },
         },
       },
@@ -435,8 +501,9 @@ function buildDocument(): Json {
             "WebSocket) as the subprotocols `task-api.v1, bearer.<JWT>`, and then the answer selects task-api.v1; never in " +
             'the URL. Text frames from the server: {"type":"ready","cursor":…} once, {"type":"changed","cursor":…} after the ' +
             'user\'s writes commit, and {"type":"expired"} when the token\'s exp passes, followed by close code 4401. The ' +
-            "client may send ping; the server answers pong. After ready and after each changed, pull /changes since your " +
-            "cursor. At most 100 sockets per user.",
+            `client may send the text ${PING}; the server answers ${PONG}. Anything else closes the socket: with ` +
+            `${CLOSE_MESSAGE_TOO_BIG} for a frame over ${MAX_CLIENT_MESSAGE_BYTES} bytes, else ${CLOSE_POLICY_VIOLATION}. ` +
+            "After ready and after each changed, pull /changes since your cursor. At most 100 sockets per user.",
           parameters: [
             param("Upgrade", "header", { const: "websocket" }, "Required: this route only answers a WebSocket upgrade."),
             param(
@@ -480,12 +547,27 @@ function buildDocument(): Json {
     },
     components: {
       securitySchemes: {
-        bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A Better Auth token; see the README." },
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description:
+            "A Better Auth token; see docs/auth.md. exp is required, and a token may live at most JWT_MAX_TOKEN_LIFETIME " +
+            `(${describeLifetime(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS)} unless the deployment sets it): exp at most that long ` +
+            "after iat (when present) and after now, iat at most that long ago, each with 60 seconds of clock skew; else 401 " +
+            "token_invalid.",
+        },
       },
       schemas: {
         Task: schemaOf(Task),
         Problem: schemaOf(Problem),
         Health: schemaOf(Health),
+        ServiceIndex: {
+          type: "object",
+          required: Object.keys(SERVICE_INDEX),
+          additionalProperties: false,
+          properties: Object.fromEntries(Object.entries(SERVICE_INDEX).map(([name, value]) => [name, { type: "string", const: value }])),
+        },
         Change: {
           oneOf: [
             { type: "object", required: ["op", "task"], additionalProperties: false, properties: { op: { const: "upsert" }, task: TASK } },

@@ -33,6 +33,12 @@ export const PROBLEMS = {
     about: "Body fields, query parameters or the task id break the rules; errors lists at most 20 of them.",
   },
   idempotency_key_reused: { status: 422, title: "Unprocessable Content", about: "The Idempotency-Key was used with a different body." },
+  recurrence_too_complex: {
+    status: 422,
+    title: "Unprocessable Content",
+    about:
+      "The next due dates of the recurring tasks this request completes need more computation than one request may do; nothing was changed. Complete them in smaller batches.",
+  },
   upgrade_required: { status: 426, title: "Upgrade Required", about: "This route only answers a WebSocket upgrade." },
   rate_limited: { status: 429, title: "Too Many Requests", about: "The user's request budget is spent; retry after Retry-After." },
   too_many_connections: { status: 429, title: "Too Many Requests", about: "The user already holds the most live sockets allowed." },
@@ -150,6 +156,13 @@ export const idempotencyKeyReused = () =>
   new HttpError("idempotency_key_reused", "the Idempotency-Key was already used with a different request body", {
     errors: [{ path: "Idempotency-Key", message: "was already used with a different request body" }],
   });
+
+/** A request's occurrence math ran out of its budget (src/recurrence/budget.ts); nothing was written. */
+export const recurrenceTooComplex = () =>
+  new HttpError(
+    "recurrence_too_complex",
+    "the next due dates of the recurring tasks completed here need more computation than one request may do; complete them in smaller batches",
+  );
 
 // No `Upgrade: websocket` header on the 426: it is hop-by-hop, and workerd drops it from every
 // response but a 101. The detail says it instead.

@@ -387,3 +387,61 @@ describe("with JWT_ISSUER and JWT_AUDIENCE set", () => {
     await expectInvalidToken(await listOn(user, await tokenFor(user, { issuer: ISSUER })));
   });
 });
+
+describe("the token's lifetime: at most 7 days by default (JWT_MAX_TOKEN_LIFETIME)", () => {
+  /** The token's detail, after checking it is a 401 invalid_token. */
+  const refusal = async (response: Response) => {
+    const body = await expectProblem(response.clone(), "token_invalid");
+    await expectInvalidToken(response);
+    return body.detail;
+  };
+
+  it("accepts a 7-day token as npm run token mints it, exp exactly 7 days after iat, and one a second longer (two clock reads)", async () => {
+    const user = newUser();
+    await expectAccepted(await list(user, await tokenFor(user, { expiresIn: 7 * DAY })));
+    await expectAccepted(await list(user, await tokenFor(user, { expiresIn: 7 * DAY + 1 })));
+  });
+
+  it("accepts a token without iat whose exp is 7 days ahead, or 7 days and 30 seconds (within the clock skew)", async () => {
+    const user = newUser();
+    await expectAccepted(await list(user, await tokenFor(user, { issuedAt: null, expiresIn: 7 * DAY })));
+    await expectAccepted(await list(user, await tokenFor(user, { issuedAt: null, expiresIn: 7 * DAY + 30 })));
+  });
+
+  it("refuses a token without iat whose exp is more than 7 days and 60 seconds ahead, saying why", async () => {
+    const user = newUser();
+    const detail = await refusal(await list(user, await tokenFor(user, { issuedAt: null, expiresIn: 7 * DAY + 120 })));
+    expect(detail).toBe("the token is invalid: its lifetime is longer than 7 days");
+  });
+
+  it("refuses a token issued now whose exp is more than 7 days and 60 seconds ahead", async () => {
+    const user = newUser();
+    await refusal(await list(user, await tokenFor(user, { expiresIn: 7 * DAY + 120 })));
+  });
+
+  it("refuses a token whose exp is more than 7 days after its iat, even when that exp is less than 7 days from now", async () => {
+    const user = newUser();
+    const detail = await refusal(await list(user, await tokenFor(user, { issuedAt: -DAY, expiresIn: 6 * DAY + 120 })));
+    expect(detail).toBe("the token is invalid: its lifetime is longer than 7 days");
+    // The same token with its exp 7 days after its iat is fine.
+    await expectAccepted(await list(user, await tokenFor(user, { issuedAt: -DAY, expiresIn: 6 * DAY })));
+  });
+
+  it("refuses far-future exps with 401 on every route, never a 500: year 2200, 10^12 s, the largest safe integer", async () => {
+    const user = newUser();
+    const task = await createTask(user);
+    for (const exp of [7_258_118_400, 1e12, Number.MAX_SAFE_INTEGER]) {
+      for (const issuedAt of [0, null]) {
+        const token = await tokenFor(user, { issuedAt, expiresIn: null, claims: { exp } });
+        for (const [method, path, body] of [
+          ["GET", `/api/${user}/tasks`, undefined],
+          ["POST", `/api/${user}/tasks`, { title: "forever" }],
+          ["PATCH", `/api/${user}/tasks/${task.id}`, { title: "forever" }],
+          ["GET", `/api/${user}/changes`, undefined],
+        ] as const) {
+          await refusal(await call(path, { method, token, ...(body === undefined ? {} : { body }) }));
+        }
+      }
+    }
+  });
+});

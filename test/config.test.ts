@@ -97,3 +97,34 @@ describe("without a HYPERDRIVE binding", () => {
     await expectProblem(response, "token_missing");
   });
 });
+
+describe("with JWT_MAX_TOKEN_LIFETIME", () => {
+  const HOUR = 60 * 60;
+
+  it("accepts tokens up to that lifetime and refuses longer ones, naming it: 1h", async () => {
+    const started = await start({ BETTER_AUTH_SECRET: TEST_SECRET, JWT_MAX_TOKEN_LIFETIME: "1h" }, true);
+    try {
+      const user = newUser();
+      const list = (token: string) => call(`/api/${user}/tasks`, { base: started.worker.url, token });
+      expect((await list(await tokenFor(user, { expiresIn: HOUR }))).status).toBe(200);
+      const refused = await expectProblem(await list(await tokenFor(user, { expiresIn: 2 * HOUR })), "token_invalid");
+      expect(refused.detail).toBe("the token is invalid: its lifetime is longer than 1 hour");
+      // iat may be at most that long ago, too (7 days without the setting).
+      await expectProblem(await list(await tokenFor(user, { issuedAt: -2 * HOUR, expiresIn: 60 })), "token_invalid");
+    } finally {
+      await started.worker.stop();
+    }
+  });
+
+  it.each(["soon", "0", "400d", "30s"])("answers a 500 naming the setting for %j", async (value) => {
+    const started = await start({ BETTER_AUTH_SECRET: TEST_SECRET, JWT_MAX_TOKEN_LIFETIME: value }, true);
+    try {
+      const body = await expectProblem(await listAs(started.worker.url), "configuration_error");
+      expect(body.detail).toContain("JWT_MAX_TOKEN_LIFETIME");
+      // The rest of the Worker keeps working.
+      expect((await call("/health", { base: started.worker.url })).status).toBe(200);
+    } finally {
+      await started.worker.stop();
+    }
+  });
+});

@@ -1,11 +1,21 @@
 // GET /api/{user_id}/live (API.md "Live updates"): a hibernating WebSocket per client, held by the
 // user's Durable Object, that says `ready`, then `changed` after each write of that user only,
-// answers ping, and closes with 4401 when the token expires; every refusal is a plain HTTP
-// problem before any upgrade. Run in Miniflare, with Node's own WebSocket client.
+// answers ping (and closes with 1008, or 1009 when too big, on anything else the client sends),
+// and closes with 4401 when the token expires; every refusal is a plain HTTP problem before any
+// upgrade. Run in Miniflare, with Node's own WebSocket client.
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
-import { CLOSE_EXPIRED, parseServerMessage, type ServerMessage } from "../src/live/protocol.ts";
+import {
+  CLOSE_EXPIRED,
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_POLICY_VIOLATION,
+  MAX_CLIENT_MESSAGE_BYTES,
+  PING,
+  PONG,
+  parseServerMessage,
+  type ServerMessage,
+} from "../src/live/protocol.ts";
 import { createTask, expectProblem, newUser, sleep, type Task, tokenFor, workerUrl } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { startTestWorker } from "./support/transport.ts";
@@ -283,6 +293,145 @@ describe("the handshake", () => {
     await live.next("ready");
     await live.next("expired", 15_000);
     expect((await live.closed).code).toBe(CLOSE_EXPIRED);
+  });
+});
+
+/** How the server closed the socket; fails the test when it is still open after `ms`. */
+async function closedWithin(live: Live, ms = 5_000): Promise<{ code: number; reason: string }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the socket was still open after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([live.closed, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const DAY = 24 * 60 * 60;
+
+describe("a token whose exp lies far ahead (longer than the 7-day maximum lifetime)", () => {
+  it("is a 401 token_invalid before any upgrade, with or without iat: never a 500, never an accepted socket that breaks", async () => {
+    const user = newUser();
+    const now = Math.floor(Date.now() / 1000);
+    // 10^12 s made to_timestamp fail (a 500); the year 2200 made setAlarm throw after the socket was accepted.
+    for (const exp of [1e12, 7_258_118_400, now + 30 * DAY, now + 7 * DAY + 120]) {
+      for (const issuedAt of [0, null]) {
+        const token = await tokenFor(user, { issuedAt, expiresIn: null, claims: { exp } });
+        const answer = await handshake(workerUrl(), `/api/${user}/live`, { "Sec-WebSocket-Protocol": `task-api.v1, bearer.${token}` });
+        const body = await expectProblem(asResponse(answer), "token_invalid");
+        expect(body.detail, `exp ${exp}, iat ${issuedAt}`).toBe("the token is invalid: its lifetime is longer than 7 days");
+      }
+    }
+  });
+
+  it("a 7-day token, as npm run token mints it, opens /live and gets ready", async () => {
+    const user = newUser();
+    const live = await open(user, { token: await tokenFor(user, { expiresIn: 7 * DAY }) });
+    expect((await live.next("ready")).type).toBe("ready");
+    await closeAll([live]);
+  });
+});
+
+describe("what a client may send: ping, and nothing else", () => {
+  it("closes the socket with 1008 on a binary frame", async () => {
+    const live = await open(newUser());
+    await live.next("ready");
+    live.socket.send(new Uint8Array([112, 105, 110, 103])); // "ping", but binary
+    expect((await closedWithin(live)).code).toBe(CLOSE_POLICY_VIOLATION);
+  });
+
+  it("closes the socket with 1008 on a text frame other than ping", async () => {
+    for (const text of ["hello", "PING", "ping ", "pong", '{"type":"ping"}']) {
+      const live = await open(newUser());
+      await live.next("ready");
+      live.socket.send(text);
+      expect((await closedWithin(live)).code, JSON.stringify(text)).toBe(CLOSE_POLICY_VIOLATION);
+    }
+  });
+
+  it("closes the socket with 1009 on a 1 MiB frame, text or binary, and on a frame one byte over the limit", async () => {
+    for (const frame of ["x".repeat(1 << 20), new Uint8Array(1 << 20), "é".repeat(MAX_CLIENT_MESSAGE_BYTES / 2 + 1)]) {
+      const live = await open(newUser());
+      await live.next("ready");
+      live.socket.send(frame);
+      expect((await closedWithin(live)).code).toBe(CLOSE_MESSAGE_TOO_BIG);
+    }
+    // At the limit, it is only not ping: 1008.
+    const live = await open(newUser());
+    await live.next("ready");
+    live.socket.send("x".repeat(MAX_CLIENT_MESSAGE_BYTES));
+    expect((await closedWithin(live)).code).toBe(CLOSE_POLICY_VIOLATION);
+  });
+
+  it("keeps a socket that pings every few ms open: every ping answered pong, and changed still heard", async () => {
+    const user = newUser();
+    const live = await open(user);
+    await live.next("ready");
+    let sent = 0;
+    const until = Date.now() + 2_000;
+    while (Date.now() < until) {
+      live.socket.send(PING);
+      sent++;
+      await sleep(5);
+    }
+    await createTask(user, { title: "heard after the pings" });
+    await live.next("changed");
+    const deadline = Date.now() + 5_000;
+    const pongs = () => live.raw.filter((text) => text === PONG).length;
+    while (pongs() < sent && Date.now() < deadline) await sleep(20);
+    expect(pongs()).toBe(sent);
+    expect(live.socket.readyState).toBe(WebSocket.OPEN);
+    await closeAll([live]);
+  });
+});
+
+describe("floods, as the object sees them (a Worker of its own, whose log lines are counted)", () => {
+  let worker: RunningWorker;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    worker = await startTestWorker({ bindings: { BETTER_AUTH_SECRET: TEST_SECRET }, onLog: (line) => lines.push(line) });
+  });
+  afterAll(() => worker?.stop());
+
+  const count = (message: string) => lines.filter((line) => line.includes(`"message":"${message}"`)).length;
+
+  it("closes a flood of 20,000 frames with 1008 promptly, acting on the first frame only", async () => {
+    const live = await open(newUser(), { base: worker.url });
+    await live.next("ready");
+    const refused = count("live message refused");
+    const started = Date.now();
+    for (let i = 0; i < 20_000; i++) live.socket.send(`frame ${i}`);
+    expect((await closedWithin(live, 10_000)).code).toBe(CLOSE_POLICY_VIOLATION);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await sleep(1_000);
+    // The frames sent before the client saw the close still arrive, and are dropped unread.
+    expect(count("live message refused") - refused).toBe(1);
+  });
+
+  it("answers a flood of 20,000 pings in the runtime: none reaches the object, the socket stays open, both sockets still hear changed", async () => {
+    const user = newUser();
+    const flooder = await open(user, { base: worker.url });
+    const other = await open(user, { base: worker.url });
+    for (const live of [flooder, other]) await live.next("ready");
+    for (let i = 0; i < 20_000; i++) flooder.socket.send(PING);
+    const pongs = () => flooder.raw.filter((text) => text === PONG).length;
+    const deadline = Date.now() + 30_000;
+    while (pongs() < 20_000 && Date.now() < deadline) await sleep(50);
+    expect(pongs()).toBe(20_000);
+    // No rate of ours: the object never ran for them (it logs any ping that reaches it).
+    expect(count("live ping reached the object")).toBe(0);
+    const token = await tokenFor(user);
+    const created = await fetch(`${worker.url}/api/${user}/tasks`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ title: "after the flood" }),
+    });
+    expect(created.status).toBe(201);
+    for (const live of [flooder, other]) await live.next("changed");
+    expect(flooder.socket.readyState).toBe(WebSocket.OPEN);
+    await closeAll([flooder, other]);
   });
 });
 

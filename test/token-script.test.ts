@@ -48,6 +48,16 @@ describe("npm run token", () => {
     expect((await call(`/api/${user}/tasks`, { token: stdout })).status).toBe(200);
   });
 
+  it("prints a 30-day token with a warning on stderr: the API refuses it (JWT_MAX_TOKEN_LIFETIME, 7 days by default)", async () => {
+    const user = newUser();
+    const { code, stdout, stderr } = await token(user, "--expires", "30d");
+    expect(code).toBe(0);
+    expect(stderr).toContain("Warning: the API refuses this token: it lives longer than JWT_MAX_TOKEN_LIFETIME (7 days)");
+    expect((await call(`/api/${user}/tasks`, { token: stdout })).status).toBe(401);
+    // The default 7 days is exactly the maximum: no warning.
+    expect((await token(newUser())).stderr).not.toContain("Warning");
+  });
+
   it.each([["--expires", "soon"], ["--expires", "-5m"], ["--expires"], [], ["--unknown"]])(
     "exits 1 with the usage and prints no token for %j",
     async (...args) => {

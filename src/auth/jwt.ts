@@ -6,9 +6,9 @@ import { decodeProtectedHeader, errors, jwtVerify, type ProtectedHeaderParameter
 import { type AuthConfig, required } from "../config.ts";
 import { tokenInvalid, tokenMissing } from "../problems.ts";
 import { JWKS_ALGORITHMS, type KeySource, SECRET_ALGORITHMS } from "./keys.ts";
+import { describeLifetime } from "./lifetime.ts";
 
 const CLOCK_TOLERANCE_SECONDS = 60;
-const MAX_TOKEN_AGE_SECONDS = 7 * 24 * 60 * 60;
 /** The subject is stored as the owner of tasks (an indexed text column): longer ones are refused. */
 const MAX_SUBJECT_LENGTH = 255;
 
@@ -102,10 +102,17 @@ export async function verifyToken(token: string, auth: AuthConfig): Promise<Iden
   if ([...sub].length > MAX_SUBJECT_LENGTH) throw tokenInvalid(`its subject (sub) is longer than ${MAX_SUBJECT_LENGTH} characters`);
   // jose's maxTokenAge would make iat mandatory; the contract only limits it when present.
   const now = Math.floor(Date.now() / 1000);
-  if (iat !== undefined && now - iat > MAX_TOKEN_AGE_SECONDS + CLOCK_TOLERANCE_SECONDS) {
-    throw tokenInvalid("it was issued more than 7 days ago");
-  }
+  const longest = auth.maxTokenLifetime + CLOCK_TOLERANCE_SECONDS;
+  if (iat !== undefined && now - iat > longest)
+    throw tokenInvalid(`it was issued more than ${describeLifetime(auth.maxTokenLifetime)} ago`);
   if (iat !== undefined && iat - now > CLOCK_TOLERANCE_SECONDS) throw tokenInvalid(`it was issued in the future (${iso(iat)})`);
-  // jwtVerify checked that exp is a number in the future (requiredClaims).
-  return { userId: sub, expires: typeof exp === "number" ? exp : now };
+  // jwtVerify checked that exp is a number in the future (requiredClaims). A token may not live
+  // longer than the maximum, counted from iat, and from now whether or not it has an iat: no exp
+  // reaches the database (live_until) or an alarm (the socket's close) out of their range. The
+  // tolerance also covers issuers that read the clock twice (jose's setIssuedAt, then "7d").
+  const expires = typeof exp === "number" ? exp : now;
+  if (expires - now > longest || (iat !== undefined && expires - iat > longest)) {
+    throw tokenInvalid(`its lifetime is longer than ${describeLifetime(auth.maxTokenLifetime)}`);
+  }
+  return { userId: sub, expires };
 }

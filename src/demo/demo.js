@@ -1,7 +1,7 @@
 // The live demo: a plain module, no framework, no build step, nothing but the public API. It keeps
 // a local copy of the user's tasks with /changes, hears about other windows' edits on /live (the
 // token travels as a subprotocol, never in the URL), and writes with the task routes.
-import { BEARER_PREFIX, PROTOCOL, parseServerMessage } from "./protocol.js";
+import { BEARER_PREFIX, CLOSE_EXPIRED, PING, PROTOCOL, parseServerMessage } from "./protocol.js";
 
 const $ = (id) => document.getElementById(id);
 const tasks = new Map();
@@ -116,7 +116,7 @@ function connect() {
   socket.addEventListener("open", () => {
     retry = 0;
     setStatus("live", "live");
-    keepAlive = setInterval(() => current.send("ping"), 30_000);
+    keepAlive = setInterval(() => current.send(PING), 30_000);
   });
   socket.addEventListener("message", (event) => {
     const message = parseServerMessage(event.data);
@@ -126,8 +126,8 @@ function connect() {
   socket.addEventListener("close", (event) => {
     clearInterval(keepAlive);
     if (current !== socket || !token) return;
-    setStatus("offline", event.code === 4401 ? "token expired" : "offline, reconnecting…");
-    if (event.code === 4401) return;
+    setStatus("offline", event.code === CLOSE_EXPIRED ? "token expired" : "offline, reconnecting…");
+    if (event.code === CLOSE_EXPIRED) return;
     retry = Math.min(retry + 1, 6);
     setTimeout(connect, 250 * 2 ** retry);
   });

@@ -49,7 +49,7 @@ export function pathOf(url: string): string {
 
 /**
  * The request's JSON line: for every request with LOG_REQUESTS=all, else only for a 4xx, a 5xx
- * or a slow one (a line costs CPU on every request that writes it: README "Benchmarking"). The
+ * or a slow one (a line costs CPU on every request that writes it: docs/operations.md "Logs"). The
  * route is the pattern ("/api/:user_id/tasks/:id"), never the path, so no user id, token or task
  * content reaches the log; null when no route matched.
  */

@@ -5,8 +5,21 @@
 // own but an alarm: a socket's token expiry travels in the socket's attachment.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { log } from "../log.ts";
 import { encodeChangesCursor } from "../schemas/changes.ts";
-import { type Changed, CLOSE_EXPIRED, type Expired, MAX_SOCKETS_PER_USER, PROTOCOL, type Ready } from "./protocol.ts";
+import {
+  type Changed,
+  CLOSE_EXPIRED,
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_POLICY_VIOLATION,
+  type Expired,
+  MAX_CLIENT_MESSAGE_BYTES,
+  MAX_SOCKETS_PER_USER,
+  PING,
+  PONG,
+  PROTOCOL,
+  type Ready,
+} from "./protocol.ts";
 
 /** What the Worker tells the object about a connection it has authenticated. */
 export interface Connection {
@@ -32,8 +45,8 @@ export class LiveUpdates extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // Answered by the runtime without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    // Answered by the runtime without waking the object (see webSocketMessage for why pings need no rate).
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
   /** The upgrade, already authenticated by the Worker (the only caller). */
@@ -97,8 +110,36 @@ export class LiveUpdates extends DurableObject<Env> {
     await this.#scheduleExpiry();
   }
 
-  /** Client messages other than "ping" (answered by the runtime) mean nothing here. */
-  override async webSocketMessage(): Promise<void> {}
+  /**
+   * Every message that reaches the object breaks the protocol: its one client message, PING, is
+   * answered by the runtime before any event is dispatched. So the socket is closed at once, with
+   * 1009 for a frame over MAX_CLIENT_MESSAGE_BYTES (the runtime receives up to 32 MiB before we
+   * see it), else 1008, and only the first such message is acted on. PING floods need no rate of
+   * ours: the runtime answers them without waking the object or billing its duration, as it
+   * answers RFC 6455 ping frames, which no application can see or limit (docs/sync.md "Live updates").
+   */
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // Frames the client sent before it saw our close: the runtime delivers every one, and has no
+    // way to drop the connection sooner (throwing here does not). Nothing more to say to them.
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (message === PING) {
+      // Only should the runtime not answer it itself (it does, test/live.test.ts): never a violation.
+      log("info", "live ping reached the object");
+      socket.send(PONG);
+      return;
+    }
+    const size = bytesOf(message);
+    const [code, reason] =
+      size > MAX_CLIENT_MESSAGE_BYTES
+        ? [CLOSE_MESSAGE_TOO_BIG, `a message may be at most ${MAX_CLIENT_MESSAGE_BYTES} bytes`]
+        : [CLOSE_POLICY_VIOLATION, `the only message a client may send is "${PING}"`];
+    log("info", "live message refused", { close: code, kind: typeof message === "string" ? "text" : "binary", bytes: size });
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
     // Completes the closing handshake; the socket's place is free as soon as it is closed.
@@ -126,4 +167,13 @@ export class LiveUpdates extends DurableObject<Env> {
     }
     await this.ctx.storage.setAlarm(Math.max(Math.min(...expiries) * 1000, Date.now()));
   }
+}
+
+/**
+ * A message's size in bytes (text as UTF-8). Text longer than the limit in characters is surely
+ * over it in bytes: its length stands in, rather than encoding up to 32 MiB to count them.
+ */
+function bytesOf(message: string | ArrayBuffer): number {
+  if (typeof message !== "string") return message.byteLength;
+  return message.length > MAX_CLIENT_MESSAGE_BYTES ? message.length : new TextEncoder().encode(message).byteLength;
 }

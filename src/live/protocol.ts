@@ -9,6 +9,15 @@ export const BEARER_PREFIX = "bearer.";
 export const CLOSE_EXPIRED = 4401;
 /** The most sockets one user may hold at once. */
 export const MAX_SOCKETS_PER_USER = 100;
+/** The one message a client may send; the runtime answers it with PONG, without waking the object. */
+export const PING = "ping";
+export const PONG = "pong";
+/** The close code for anything a client sends but PING (RFC 6455 policy violation): a binary frame, other text. */
+export const CLOSE_POLICY_VIOLATION = 1008;
+/** The close code for a frame over MAX_CLIENT_MESSAGE_BYTES (RFC 6455 message too big). */
+export const CLOSE_MESSAGE_TOO_BIG = 1009;
+/** The largest frame a client may send, in bytes: PING is 4; larger frames are closed with 1009. */
+export const MAX_CLIENT_MESSAGE_BYTES = 1024;
 
 /** Sent once, right after the upgrade: pull /changes since your own cursor, or this one. */
 export interface Ready {
