@@ -126,6 +126,50 @@ describe("fuzzed query strings", () => {
       settings,
     );
   });
+
+  // Object.prototype's names ("__proto__", "constructor", "toString", …) are the client's names
+  // like any other: an unknown parameter, never taken for one already given.
+  const PROTOTYPE_NAMES = [...Object.getOwnPropertyNames(Object.prototype), "prototype"];
+  const named = (known: string[]) =>
+    fc
+      .array(fc.tuple(fc.oneof(fc.constantFrom(...PROTOTYPE_NAMES), fc.constantFrom(...known), anyString), fc.constantFrom(...VALUES)), {
+        maxLength: 4,
+      })
+      .map((pairs) => new URLSearchParams(pairs).toString());
+
+  it("every query route: a name Object.prototype has is an unknown parameter, never a repeat, never a 5xx", async () => {
+    const user = newUser();
+    const task = await createTask(user, {
+      title: "t",
+      due_date: "2030-01-07T09:00:00Z",
+      recurrence: { rule: "FREQ=WEEKLY", time_zone: "UTC" },
+    });
+    const token = await tokenFor(user);
+    const routes: [string, string[]][] = [
+      [`/api/${user}/tasks`, KNOWN],
+      [`/api/${user}/changes`, ["since", "limit"]],
+      [`/api/${user}/tasks/${task.id}/occurrences`, ["limit"]],
+    ];
+    for (const [route, known] of routes) {
+      await fc.assert(
+        fc.asyncProperty(named(known), async (search) => {
+          const response = await call(`${route}?${search}`, { token });
+          const answer = await response.clone().text();
+          await expectOutcome(response, [200, 422], async () => {});
+          const names = [...new URLSearchParams(search).keys()];
+          const times = (name: string) => names.filter((other) => other === name).length;
+          if (names.some((name) => PROTOTYPE_NAMES.includes(name) && !known.includes(name))) expect(response.status).toBe(422);
+          if (response.status === 422) {
+            for (const error of (JSON.parse(answer) as { errors?: { path: string; message: string }[] }).errors ?? []) {
+              if (error.message === "must be given at most once") expect(times(error.path), search).toBeGreaterThan(1);
+              if (error.message === "is not a known query parameter") expect(known, search).not.toContain(error.path);
+            }
+          }
+        }),
+        settings,
+      );
+    }
+  });
 });
 
 describe("fuzzed path segments", () => {

@@ -147,13 +147,17 @@ async function listOk(user: string, query: string | Record<string, string> = "")
   return (await response.json()) as Task[];
 }
 
-/** The target of the response's `Link: <…>; rel="next"`, which must be an absolute URL of this Worker. */
+/**
+ * The target of the response's `Link: <…>; rel="next"`, resolved against the URL requested (RFC
+ * 8288 §3.1): without PUBLIC_URL, as here, a relative reference, which lands on this Worker.
+ */
 function nextLink(response: Response): URL | undefined {
   const header = response.headers.get("Link");
   if (header === null) return undefined;
   const target = /<([^>]*)>\s*;\s*rel="?next"?/.exec(header)?.[1];
   if (target === undefined) throw new Error(`Link header without rel="next": ${header}`);
-  const url = new URL(target); // throws unless absolute
+  expect(target).toMatch(/^\/api\//);
+  const url = new URL(target, response.url);
   expect(url.origin).toBe(new URL(workerUrl()).origin);
   return url;
 }

@@ -293,6 +293,17 @@ describe("bad recurrences: 422 naming the path, nothing stored", () => {
     ],
     ["an unknown anchor", { rule: "FREQ=DAILY", time_zone: "Europe/Berlin", anchor: "whenever" }, "recurrence.anchor"],
     ["an unknown member", { rule: "FREQ=DAILY", time_zone: "Europe/Berlin", every: "day" }, "recurrence.every"],
+    ["a rule that never occurs: February 30", { rule: "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", time_zone: "UTC" }, "recurrence.rule"],
+    [
+      "a rule that never occurs: the 31st of short months",
+      { rule: "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=4,6,9,11", time_zone: "UTC" },
+      "recurrence.rule",
+    ],
+    [
+      "a rule that never occurs: a 5th Friday that is a 13th",
+      { rule: "FREQ=MONTHLY;BYDAY=5FR;BYMONTHDAY=13", time_zone: "UTC" },
+      "recurrence.rule",
+    ],
   ];
   it.each(cases)("%s", async (_label, recurrence, path) => {
     const user = newUser();
@@ -338,5 +349,65 @@ describe("bad recurrences: 422 naming the path, nothing stored", () => {
     const problem = await expectProblem(batch, "validation_failed", "operations/1/task.due_date");
     expect((problem as unknown as { operation: number }).operation).toBe(1);
     expect(await tasksOf(user)).toEqual([plain, recurring]);
+  });
+});
+
+describe("the occurrence math of one request is bounded", () => {
+  // The costliest kind of series: COUNT counted from year 1, at an INTERVAL whose years cannot be
+  // looked up, every day of a grid week counted one by one (scripts/bench-recurrence.ts).
+  const COSTLY = { rule: "FREQ=WEEKLY;INTERVAL=147;BYDAY=MO,TU,WE,TH,FR,SA,SU;COUNT=10000000", time_zone: "Europe/Berlin" };
+
+  it("a batch completing 100 of the costliest series: a 422 recurrence_too_complex naming the operation, nothing changed, answered well within limits; smaller batches complete them", async () => {
+    const user = newUser();
+    const created = await call(`/api/${user}/tasks/batch`, {
+      method: "POST",
+      body: {
+        operations: Array.from({ length: 100 }, (_, i) => ({
+          op: "create",
+          task: { title: `costly ${i}`, due_date: "0001-01-01T09:00:00Z", recurrence: COSTLY },
+        })),
+      },
+    });
+    expect(created.status).toBe(200);
+    const ids = ((await created.json()) as { results: Array<{ task: Task }> }).results.map((result) => result.task.id);
+    const before = await tasksOf(user);
+
+    const started = performance.now();
+    const refused = await untilAvailable(() =>
+      call(`/api/${user}/tasks/batch`, {
+        method: "POST",
+        body: { operations: ids.map((id) => ({ op: "complete", id, completed: true })) },
+      }),
+    );
+    const elapsed = performance.now() - started;
+    const problem = (await expectProblem(refused, "recurrence_too_complex")) as unknown as { operation: number; detail: string };
+    // Some fit in the budget (each series alone takes at most a fifth of it); not all 100 do.
+    expect(problem.operation).toBeGreaterThan(4);
+    expect(problem.operation).toBeLessThan(100);
+    expect(problem.detail).toMatch(/^operation \d+: .*smaller batches$/);
+    // Generous: a busy machine; the budget itself is milliseconds of CPU (npm run bench:recurrence).
+    expect(elapsed).toBeLessThan(10_000);
+    expect(await tasksOf(user)).toEqual(before);
+
+    // The same completions, five at a time: each batch fits, and each task gets its next occurrence.
+    for (let i = 0; i < ids.length; i += 5) {
+      const operations = ids.slice(i, i + 5).map((id) => ({ op: "complete", id, completed: true }));
+      const batch = await untilAvailable(() => call(`/api/${user}/tasks/batch`, { method: "POST", body: { operations } }));
+      expect(batch.status).toBe(200);
+    }
+    const after = await tasksOf(user);
+    expect(after).toHaveLength(200);
+    expect(after.filter((task) => task.completed).every((task) => task.next_id !== null)).toBe(true);
+  });
+
+  it("one costly series alone is always answered: its completion and its next 100 due dates", async () => {
+    const user = newUser();
+    const task = await createTask(user, { title: "costly", due_date: "0001-01-01T09:00:00Z", recurrence: COSTLY });
+    const occurrences = await call(`/api/${user}/tasks/${task.id}/occurrences?limit=100`);
+    expect(occurrences.status).toBe(200);
+    const { occurrences: dates } = (await occurrences.json()) as { occurrences: string[] };
+    expect(dates).toHaveLength(100);
+    const done = await complete(user, task.id);
+    expect((await next(user, done)).due_date).toBe(dates[0]);
   });
 });

@@ -139,7 +139,9 @@ async function converge(base: string, seed: number): Promise<Divergence> {
   while (page !== null) {
     const response: Response = await fetch(page, { headers: { Authorization: `Bearer ${token}` } });
     for (const task of (await response.json()) as Task[]) listed.set(task.id, JSON.stringify(task));
-    page = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("Link") ?? "")?.[1] ?? null;
+    // A relative reference (no PUBLIC_URL here): resolved against the URL requested.
+    const next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("Link") ?? "")?.[1];
+    page = next === undefined ? null : new URL(next, page).href;
   }
   return {
     missing: [...listed].filter(([id, json]) => seen.get(id) !== json).map(([id]) => id),

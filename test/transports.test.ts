@@ -8,6 +8,7 @@ import { startWorker } from "../scripts/lib/worker.ts";
 import { type RunningProxy, startWsProxy } from "../scripts/lib/wsproxy.ts";
 import { call, expectProblem, newUser, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { workerDatabase } from "./support/transport.ts";
 
 let proxy: RunningProxy;
 let viaHyperdrive: RunningWorker;
@@ -16,9 +17,9 @@ let viaNeon: RunningWorker;
 beforeAll(async () => {
   proxy = await startWsProxy();
   const bindings = { BETTER_AUTH_SECRET: TEST_SECRET };
-  viaHyperdrive = await startWorker(inject("bundlePath"), { hyperdrive: inject("databaseUrl"), bindings });
+  viaHyperdrive = await startWorker(inject("bundlePath"), { hyperdrive: workerDatabase(inject("databaseUrl")), bindings });
   viaNeon = await startWorker(inject("bundlePath"), {
-    bindings: { ...bindings, DATABASE_URL: inject("databaseUrl"), NEON_LOCAL_PROXY: proxy.address },
+    bindings: { ...bindings, DATABASE_URL: workerDatabase(inject("databaseUrl")), NEON_LOCAL_PROXY: proxy.address },
   });
 });
 
@@ -44,25 +45,6 @@ async function both(path: string, init: Parameters<typeof call>[1] = {}) {
   const b = await seen(await call(path, { ...init, base: viaNeon.url }));
   return [a, b] as const;
 }
-
-describe("the suite's own Worker", () => {
-  // The rest of the suite runs once per vitest project; this guards that each project's Worker
-  // really is bound the project's way, not both the same.
-  it("is bound to this vitest project's transport", async ({ task }) => {
-    expect(inject("transport")).toBe(task.file.projectName);
-    const user = newUser();
-    if (inject("transport") === "hyperdrive") {
-      expect(inject("neonProxy")).toBe("");
-      expect((await call(`/api/${user}/tasks`)).status).toBe(200);
-      return;
-    }
-    const piped = async () => Number(await (await fetch(`http://${inject("neonProxy")}/connections`)).text());
-    const before = await piped();
-    expect((await call(`/api/${user}/tasks`)).status).toBe(200);
-    // Other files' requests go through it too, in parallel: at least this one did.
-    expect(await piped()).toBeGreaterThan(before);
-  });
-});
 
 describe("the same requests through Hyperdrive and through @neondatabase/serverless", () => {
   it("goes through the WebSocket proxy on the Neon path (one connection per request)", async () => {
@@ -158,8 +140,8 @@ describe("the same requests through Hyperdrive and through @neondatabase/serverl
 describe("choosing the transport from the bindings", () => {
   it("prefers Hyperdrive when both HYPERDRIVE and DATABASE_URL are set", async () => {
     const both = await startWorker(inject("bundlePath"), {
-      hyperdrive: inject("databaseUrl"),
-      bindings: { BETTER_AUTH_SECRET: TEST_SECRET, DATABASE_URL: inject("databaseUrl"), NEON_LOCAL_PROXY: proxy.address },
+      hyperdrive: workerDatabase(inject("databaseUrl")),
+      bindings: { BETTER_AUTH_SECRET: TEST_SECRET, DATABASE_URL: workerDatabase(inject("databaseUrl")), NEON_LOCAL_PROXY: proxy.address },
     });
     try {
       const before = proxy.connections;
@@ -173,7 +155,7 @@ describe("choosing the transport from the bindings", () => {
   it("refuses a NEON_LOCAL_PROXY that is not on loopback (it would carry the password over plain ws://): a 500 naming it", async () => {
     for (const proxy of ["db-proxy.example.com:80", "10.0.0.5:8080", "127.0.0.1", "localhost.example.com:80"]) {
       const worker = await startWorker(inject("bundlePath"), {
-        bindings: { BETTER_AUTH_SECRET: TEST_SECRET, DATABASE_URL: inject("databaseUrl"), NEON_LOCAL_PROXY: proxy },
+        bindings: { BETTER_AUTH_SECRET: TEST_SECRET, DATABASE_URL: workerDatabase(inject("databaseUrl")), NEON_LOCAL_PROXY: proxy },
       });
       try {
         const response = await call(`/api/${newUser()}/tasks`, { base: worker.url });

@@ -3,6 +3,7 @@
 // written here; every write is one call of task_write (src/db/functions.sql), which applies a
 // list of operations in order, all or none, and records each change's position for /changes.
 
+import { Budget, BudgetExceeded } from "../recurrence/budget.ts";
 import { nextDue } from "../recurrence/next.ts";
 import { parseRecurrence, type Recurrence } from "../recurrence/schema.ts";
 import type { Keyset } from "../schemas/cursor.ts";
@@ -43,8 +44,12 @@ export type WriteOutcome =
       /** Someone may be listening on /live for this user: announce the write (src/live/notify.ts). */
       live: boolean;
     }
-  /** Nothing was written: operation `operation` found no task (missing), a stale If-Match (stale), or would leave a recurring task without a due date (invalid). */
-  | { kind: "failed"; operation: number; reason: "missing" | "stale" | "invalid"; path?: string }
+  /**
+   * Nothing was written: operation `operation` found no task (missing), a stale If-Match (stale),
+   * would leave a recurring task without a due date (invalid), or completes a recurring task whose
+   * next due date the request's occurrence budget could not pay for (too_complex).
+   */
+  | { kind: "failed"; operation: number; reason: "missing" | "stale" | "invalid" | "too_complex"; path?: string }
   | { kind: "in_flight" }
   | { kind: "key_reused" };
 
@@ -52,7 +57,12 @@ export type WriteOutcome =
 export type Settled = Exclude<WriteOutcome, { kind: "in_flight" | "key_reused" }>;
 
 /** The outcome of a write to one existing task. */
-export type Written = { kind: "written"; task: StoredTask } | { kind: "stale" } | { kind: "missing" } | { kind: "invalid"; path: string };
+export type Written =
+  | { kind: "written"; task: StoredTask }
+  | { kind: "stale" }
+  | { kind: "missing" }
+  | { kind: "invalid"; path: string }
+  | { kind: "too_complex" };
 
 interface WriteRow {
   op: number;
@@ -103,14 +113,24 @@ function result(row: WriteRow): OperationResult {
   return { status: row.status === 201 ? 201 : 200, task: { id, version: row.version, json: row.task } };
 }
 
-/** The next due date of each completed recurring occurrence, computed here (src/recurrence/). */
-function nextDueDates(needs: Need[], now: Date): Next {
+/**
+ * The next due date of each completed recurring occurrence, computed here (src/recurrence/), all
+ * from one budget; or the operation whose computation the budget could not pay for. A fresh budget
+ * each round, so whether a write fits never depends on a race with another writer.
+ */
+function nextDueDates(needs: Need[], now: Date): { kind: "next"; next: Next } | { kind: "too_complex"; operation: number } {
   const next: Next = {};
+  const budget = new Budget();
   for (const need of needs) {
     const series = { ...parseRecurrence(need.recurrence), dtstart: new Date(need.series_start), index: need.series_index };
-    next[need.op] = { version: need.version, due: nextDue(series, new Date(need.due_date), now)?.toISOString() ?? null };
+    try {
+      next[need.op] = { version: need.version, due: nextDue(series, new Date(need.due_date), now, budget)?.toISOString() ?? null };
+    } catch (error) {
+      if (error instanceof BudgetExceeded) return { kind: "too_complex", operation: need.op };
+      throw error;
+    }
   }
-  return next;
+  return { kind: "next", next };
 }
 
 /**
@@ -131,7 +151,10 @@ export async function write(
     if (outcome.kind !== "needs") return outcome;
     // The task changed between the two statements every time: its user is writing it very fast.
     if (attempt === NEXT_ATTEMPTS) throw new Error("the next occurrence's due date went stale three times");
-    next = nextDueDates(outcome.needs, new Date());
+    const computed = nextDueDates(outcome.needs, new Date());
+    // The first statement wrote nothing: refusing here leaves the user's tasks as they were.
+    if (computed.kind === "too_complex") return { kind: "failed", operation: computed.operation, reason: "too_complex" };
+    next = computed.next;
   }
 }
 

@@ -1,4 +1,5 @@
 // The days on which an RRULE occurs, from any day on, without walking the series' past.
+import { Budget } from "./budget.ts";
 import { type CivilDate, civil, dayNumber, daysInMonth, isLeapYear, mod, monthNumber, monthOf, weekday } from "./calendar.ts";
 import type { ByDay, Rule } from "./rule.ts";
 
@@ -9,7 +10,9 @@ import type { ByDay, Rule } from "./rule.ts";
 //   few integer operations whatever the rule;
 // - a whole year's count depends only on its layout and its phase on the INTERVAL grid, so
 //   counting (for COUNT) and skipping empty years cost a lookup per year;
-// - scanning starts at the period holding the first day asked for, not at DTSTART.
+// - scanning starts at the period holding the first day asked for, not at DTSTART;
+// - every period, candidate day and year looked at spends a step of the request's Budget, so a
+//   request that asks for too much stops (budget.ts) instead of running on.
 
 /** The Gregorian calendar repeats every 400 years. */
 const DAYS_IN_400_YEARS = 146_097;
@@ -45,10 +48,12 @@ export interface Pattern {
   masks: number[];
   /** yearCount's results, by the year's layout and its place on the grid. */
   yearCounts: number[];
+  /** The request's budget, spent as days are generated. */
+  budget: Budget;
 }
 
-/** The rule read with dtstart's local day (a day number), ready to generate days. */
-export function pattern(rule: Rule, start: number): Pattern {
+/** The rule read with dtstart's local day (a day number), ready to generate days within `budget`. */
+export function pattern(rule: Rule, start: number, budget: Budget): Pattern {
   const date = civil(start);
   let months = rule.byMonth.length > 0 ? rule.byMonth : null;
   let monthDays = rule.byMonthDay.length > 0 ? rule.byMonthDay : null;
@@ -82,6 +87,7 @@ export function pattern(rule: Rule, start: number): Pattern {
     weekDays: [...new Set(weekDays)].sort((a, b) => mod(a - rule.wkst, 7) - mod(b - rule.wkst, 7)),
     masks: [],
     yearCounts: [],
+    budget,
   };
 }
 
@@ -117,6 +123,30 @@ function monthMask(p: Pattern, year: number, month: number, first: number, lengt
   return mask;
 }
 
+/**
+ * Whether the pattern has a day in any month at all. A month's dates depend only on its length
+ * and the weekday it starts on (with ordinals counted in the year, on the year's length and first
+ * weekday), and 2000 to 2027 hold every such layout. False for February 30, or for a 5th Friday
+ * that is a 13th: such a rule never occurs, whatever its grid. Stops at the first month with a
+ * day, so a rule that occurs costs a lookup or two.
+ */
+export function canOccur(p: Pattern): boolean {
+  for (let year = 2000; year < 2028; year++) {
+    for (let month = 1; month <= 12; month++) {
+      if (p.months !== null && !p.months[month]) continue;
+      if (monthMask(p, year, month, dayNumber(year, month, 1), daysInMonth(year, month)) !== 0) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether the rule can occur for some DTSTART at all. DTSTART here is 1 January 1970: where the
+ * rule leaves the day of the month to DTSTART, the 1st is in every month, so only BYMONTH,
+ * BYMONTHDAY and BYDAY that no month can satisfy together make this false.
+ */
+export const canEverOccur = (rule: Rule) => canOccur(pattern(rule, 0, new Budget()));
+
 /** The lowest day of a mask (bit d - 1: day d) from the month's first day. */
 const lowestDay = (mask: number, first: number) => first + 31 - Math.clz32(mask & -mask);
 
@@ -142,6 +172,7 @@ function* periodDays(p: Pattern, from: number, to: number): Generator<number> {
       if (interval > 31) {
         // At most one day of a month is on the grid: look at each.
         for (let day = first + mod(start - first, interval); !past(day); day += interval) {
+          p.budget.spend();
           const date = civil(day);
           if (p.months !== null && !p.months[date.month]) continue;
           const mask = monthMask(p, date.year, date.month, day - date.day + 1, daysInMonth(date.year, date.month));
@@ -152,6 +183,7 @@ function* periodDays(p: Pattern, from: number, to: number): Generator<number> {
       // Month by month: a month BYMONTH leaves out costs one step.
       let { year, month } = civil(first);
       for (;;) {
+        p.budget.spend();
         const monthStart = dayNumber(year, month, 1);
         const length = daysInMonth(year, month);
         const from = Math.max(first, monthStart);
@@ -163,6 +195,7 @@ function* periodDays(p: Pattern, from: number, to: number): Generator<number> {
           if (interval === 1) grid = allDays(length) & ~allDays(gridDay - monthStart);
           else for (let day = gridDay; day < monthStart + length; day += interval) grid |= 1 << (day - monthStart);
           for (let mask = monthMask(p, year, month, monthStart, length) & grid; mask !== 0; mask &= mask - 1) {
+            p.budget.spend();
             const day = lowestDay(mask, monthStart);
             if (past(day)) return;
             yield day;
@@ -179,8 +212,10 @@ function* periodDays(p: Pattern, from: number, to: number): Generator<number> {
       for (let week = gridAtOrAfter(weekOf(first), week0, interval); ; ) {
         const weekStart = week * 7 + base;
         if (past(weekStart)) return;
+        p.budget.spend();
         let found = false;
         for (const wd of p.weekDays) {
+          p.budget.spend();
           const day = weekStart + mod(wd - rule.wkst, 7);
           if (day < first) continue;
           if (past(day)) return;
@@ -211,9 +246,11 @@ function* periodDays(p: Pattern, from: number, to: number): Generator<number> {
         const firstMonth = span === 1 ? period - year * 12 + 1 : 1;
         if (past(dayNumber(year, firstMonth, 1))) return;
         for (let month = firstMonth; month < firstMonth + span; month++) {
+          p.budget.spend();
           if (p.months !== null && !p.months[month]) continue;
           const monthStart = dayNumber(year, month, 1);
           for (let mask = monthMask(p, year, month, monthStart, daysInMonth(year, month)); mask !== 0; mask &= mask - 1) {
+            p.budget.spend();
             const day = lowestDay(mask, monthStart);
             if (day < first) continue;
             if (past(day)) return;
@@ -273,6 +310,7 @@ function* stretches(p: Pattern, from: number, to: number): Generator<Stretch> {
   }
   let year = civil(from).year;
   for (let jan1 = dayNumber(year, 1, 1); jan1 <= to; year++) {
+    p.budget.spend();
     const length = isLeapYear(year) ? 366 : 365;
     const first = Math.max(from, jan1);
     const last = Math.min(to, jan1 + length - 1);
@@ -303,11 +341,16 @@ export function* ruleDays(p: Pattern, from: number, to: number, maxGap = DAYS_IN
   for (const stretch of stretches(p, last, to)) {
     if (stretch.first > last + maxGap) return;
     if (stretch.year !== undefined && yearCount(p, stretch.year.year, stretch.year.jan1, stretch.year.length) === 0) continue;
-    for (const day of periodDays(p, stretch.first, stretch.last)) {
-      // Within a year the scan is short; a long INTERVAL's one stretch has few periods a year.
-      if (day > last + maxGap) return;
-      last = day;
-      yield day;
+    // Scanned only up to maxGap past the last day found: a long INTERVAL's one stretch, whose
+    // grid may never meet the rule again, stops there instead of running on to year 9999.
+    for (let first = stretch.first; first <= stretch.last; ) {
+      const end = Math.min(stretch.last, last + maxGap);
+      if (first > end) return;
+      for (const day of periodDays(p, first, end)) {
+        last = day;
+        yield day;
+      }
+      first = end + 1;
     }
   }
 }

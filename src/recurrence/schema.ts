@@ -1,10 +1,15 @@
 // A task's `recurrence` as clients send it, validated with issues on rule, time_zone and anchor.
 import * as v from "valibot";
+import { canEverOccur } from "./expand.ts";
 import { hasByParts, MAX_COUNT, MAX_INTERVAL, MAX_RULE_LENGTH, parseRule, type Rule } from "./rule.ts";
 import { isTimeZone } from "./zone.ts";
 
 export const ANCHORS = ["due", "completion"] as const;
 export type Anchor = (typeof ANCHORS)[number];
+
+/** A rule whose BY... parts no month can satisfy: it would never create a next occurrence. */
+export const NEVER_OCCURS =
+  "never occurs: no month has a day that its BYMONTH, BYMONTHDAY and BYDAY all allow (such as BYMONTH=2;BYMONTHDAY=30)";
 
 export const RuleText = v.pipe(
   v.string("must be a string"),
@@ -12,6 +17,8 @@ export const RuleText = v.pipe(
     if (!dataset.typed) return;
     const parsed = parseRule(dataset.value);
     if (!parsed.ok) addIssue({ message: parsed.message });
+    // Checked here, not in parseRule: a rule stored before this check still parses (next.ts ends its series).
+    else if (!canEverOccur(parsed.rule)) addIssue({ message: NEVER_OCCURS });
   }),
   v.metadata({
     maxLength: MAX_RULE_LENGTH,

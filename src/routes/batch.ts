@@ -7,7 +7,7 @@ import { etag, matchingVersions } from "../http/conditional.ts";
 import type { AuthedRequest } from "../http/context.ts";
 import { idempotencyKey } from "../http/idempotency.ts";
 import { jsonText } from "../http/json.ts";
-import { HttpError, preconditionFailed, taskNotFound, validationFailed } from "../problems.ts";
+import { HttpError, preconditionFailed, recurrenceTooComplex, taskNotFound, validationFailed } from "../problems.ts";
 import { type Operation, parseBatch } from "../schemas/batch.ts";
 import { RECURRENCE_WITHOUT_DUE } from "../schemas/task.ts";
 import { writeTasks } from "./database.ts";
@@ -47,6 +47,7 @@ export async function batch(request: AuthedRequest, env: Env, ctx: ExecutionCont
         const path = `operations/${outcome.operation}/task.${outcome.path ?? "due_date"}`;
         throw validationFailed([{ path, message: RECURRENCE_WITHOUT_DUE }], { operation: outcome.operation });
       }
+      if (outcome.reason === "too_complex") throw failedAt(outcome.operation, recurrenceTooComplex());
       throw failedAt(outcome.operation, outcome.reason === "stale" ? preconditionFailed() : taskNotFound());
     case "written":
       return jsonText(`{"results":[${outcome.results.map(resultJson).join(",")}]}`, {

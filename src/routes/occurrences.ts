@@ -3,7 +3,8 @@
 import { findSeries } from "../db/tasks.ts";
 import type { AuthedRequest } from "../http/context.ts";
 import { json } from "../http/json.ts";
-import { taskNotFound } from "../problems.ts";
+import { recurrenceTooComplex, taskNotFound } from "../problems.ts";
+import { BudgetExceeded } from "../recurrence/budget.ts";
 import { upcoming } from "../recurrence/next.ts";
 import { parseRecurrence } from "../recurrence/schema.ts";
 import { parseOccurrencesQuery } from "../schemas/occurrences.ts";
@@ -17,11 +18,18 @@ export async function listOccurrences(request: AuthedRequest, _env: unknown, ctx
   if (series === undefined) throw taskNotFound();
   const { recurrence, dueDate, seriesStart, seriesIndex } = series;
   if (recurrence === null || dueDate === null || seriesStart === null || seriesIndex === null) return json({ occurrences: [] });
-  const dates = upcoming(
-    { ...parseRecurrence(recurrence), dtstart: new Date(seriesStart), index: seriesIndex },
-    new Date(dueDate),
-    new Date(),
-    limit,
-  );
+  let dates: Date[];
+  try {
+    dates = upcoming(
+      { ...parseRecurrence(recurrence), dtstart: new Date(seriesStart), index: seriesIndex },
+      new Date(dueDate),
+      new Date(),
+      limit,
+    );
+  } catch (error) {
+    // One series' dates take at most a fifth of a request's budget (budget.ts): a safeguard.
+    if (error instanceof BudgetExceeded) throw recurrenceTooComplex();
+    throw error;
+  }
   return json({ occurrences: dates.map((date) => date.toISOString()) });
 }

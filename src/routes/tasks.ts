@@ -1,4 +1,5 @@
 // The task routes: validate input → one repository call → shape the response from its outcome.
+import { required } from "../config.ts";
 import * as tasks from "../db/tasks.ts";
 import type { Env } from "../env.ts";
 import { readJsonObject, requireJsonObject } from "../http/body.ts";
@@ -7,7 +8,7 @@ import type { AuthedRequest } from "../http/context.ts";
 import { idempotencyKey } from "../http/idempotency.ts";
 import { jsonText } from "../http/json.ts";
 import { validate } from "../http/validate.ts";
-import { invalid, preconditionFailed, taskNotFound } from "../problems.ts";
+import { invalid, preconditionFailed, recurrenceTooComplex, taskNotFound } from "../problems.ts";
 import { decodeCursor, encodeCursor } from "../schemas/cursor.ts";
 import { parseListQuery } from "../schemas/list.ts";
 import { CompleteInput, RECURRENCE_WITHOUT_DUE, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
@@ -37,6 +38,8 @@ function writtenResponse(outcome: tasks.Written): Response {
       throw taskNotFound();
     case "invalid":
       throw invalid(outcome.path, RECURRENCE_WITHOUT_DUE);
+    case "too_complex":
+      throw recurrenceTooComplex();
   }
 }
 
@@ -48,28 +51,33 @@ async function writeOne(request: AuthedRequest, env: Env, ctx: ExecutionContext,
 /** If-Match as task_write takes it: null without a condition. */
 const ifMatch = (request: AuthedRequest) => ifMatchVersions(request) ?? null;
 
-/** The new task's URL, from the validated user id and id (nothing else of the request). */
-const taskUrl = (request: AuthedRequest, id: number) =>
-  `${new URL(request.url).origin}/api/${encodeURIComponent(request.userId)}/tasks/${id}`;
+/**
+ * Where the user's tasks are, for Location and Link: on PUBLIC_URL when it is set, else a relative
+ * reference (RFC 9110 §10.2.2, RFC 8288 §3.1). Never from the request's URL, whose host is the
+ * client's Host header. Checked before any work, so a create with an unusable PUBLIC_URL writes nothing.
+ */
+const tasksUrl = (request: AuthedRequest) => `${required(request.config.publicOrigin)}/api/${encodeURIComponent(request.userId)}/tasks`;
 
 export async function listTasks(request: AuthedRequest, _env: unknown, ctx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
   const query = parseListQuery(url.searchParams);
   const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.sort);
+  const base = tasksUrl(request);
   const page = await tasks.listTasks(dbFor(request, ctx), request.userId, query, cursor);
   const headers: Record<string, string> = {};
   if (page.next !== undefined) {
-    // The same (validated) query parameters, with the next page's cursor.
-    const next = new URL(`/api/${encodeURIComponent(request.userId)}/tasks`, url.origin);
-    next.search = url.search;
-    next.searchParams.set("cursor", encodeCursor({ sort: query.sort, ...page.next }));
-    headers.Link = `<${next.href}>; rel="next"`;
+    // The same (validated) query parameters, with the next page's cursor; the form encoding
+    // escapes "<", ">", ";" and ",", so the header cannot be split.
+    const search = new URLSearchParams(url.searchParams);
+    search.set("cursor", encodeCursor({ sort: query.sort, ...page.next }));
+    headers.Link = `<${base}?${search}>; rel="next"`;
   }
   return jsonText(`[${page.tasks.join(",")}]`, { headers });
 }
 
 export async function createTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const key = idempotencyKey(request);
+  const base = tasksUrl(request);
   const task = validate(TaskInput, withoutReadOnly(await requireJsonObject(request)));
   const outcome = await writeTasks(request, env, ctx, [{ op: "create", task }], { key, body: task });
   switch (outcome.kind) {
@@ -78,7 +86,7 @@ export async function createTask(request: AuthedRequest, env: Env, ctx: Executio
     case "written": {
       const [created] = outcome.results;
       if (created === undefined || created.status === 204) throw new Error("task_write created nothing");
-      const headers: Record<string, string> = { Location: taskUrl(request, created.task.id) };
+      const headers: Record<string, string> = { Location: `${base}/${created.task.id}` };
       if (outcome.replayed) headers["Idempotent-Replayed"] = "true";
       return taskResponse(created.task, { status: 201, headers });
     }

@@ -12,7 +12,15 @@ const IfMatch = v.pipe(
   v.string('must be an ETag such as "\\"3\\"", as a string'),
   v.metadata({ description: 'An ETag (or a list, or "*") with If-Match\'s rules: the operation applies only to that version.' }),
 );
-const TaskBody = v.record(v.string(), v.unknown(), "must be an object");
+/**
+ * An operation's task, passed on as is to the schema of its route. Not v.record: it drops the keys
+ * "__proto__", "constructor" and "prototype", which would then pass unseen instead of being
+ * refused as the unknown fields they are.
+ */
+const TaskBody = v.custom<Record<string, unknown>>(
+  (input) => typeof input === "object" && input !== null && !Array.isArray(input),
+  "must be an object",
+);
 const UNKNOWN = "is not accepted in this operation";
 
 /** An operation's shape; its task is checked after, against the schema of its route. */

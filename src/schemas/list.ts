@@ -54,12 +54,17 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
   return validate(ListQuery, queryObject(params));
 }
 
-/** The query parameters as an object for a schema; a name given twice is a 422 naming it. */
+/**
+ * The query parameters as an object for a schema; a name given twice is a 422 naming it. Names
+ * are the client's: collected in a Map and made own properties (Object.fromEntries defines even
+ * "__proto__" as one), so "constructor" or "__proto__" is an unknown parameter like any other,
+ * not one that Object.prototype already "has".
+ */
 export function queryObject(params: URLSearchParams): Record<string, string> {
-  const query: Record<string, string> = {};
+  const query = new Map<string, string>();
   for (const [name, value] of params) {
-    if (name in query) throw invalid(name, "must be given at most once");
-    query[name] = value;
+    if (query.has(name)) throw invalid(name, "must be given at most once");
+    query.set(name, value);
   }
-  return query;
+  return Object.fromEntries(query);
 }

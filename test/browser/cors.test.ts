@@ -8,6 +8,7 @@ import type { RunningWorker } from "../../scripts/lib/worker.ts";
 import { startWorker } from "../../scripts/lib/worker.ts";
 import { call, newUser, tokenFor } from "../support/api.ts";
 import { TEST_SECRET } from "../support/constants.ts";
+import { workerDatabase } from "../support/transport.ts";
 import { launchBrowser, type StaticServer, screenshot, screenshotOnFailure, serveHtml } from "./support.ts";
 
 // A stand-in for a frontend: the test drives it with page.evaluate, then shows what it got.
@@ -62,7 +63,7 @@ describe("CORS in Chromium", () => {
     allowed = await serveHtml(PAGE);
     other = await serveHtml(PAGE);
     worker = await startWorker(inject("bundlePath"), {
-      hyperdrive: inject("databaseUrl"),
+      hyperdrive: workerDatabase(inject("databaseUrl")),
       bindings: { BETTER_AUTH_SECRET: TEST_SECRET, ALLOWED_ORIGINS: allowed.origin },
     });
     browser = await launchBrowser();
@@ -101,9 +102,11 @@ describe("CORS in Chromium", () => {
           const task = (await response.json()) as { id: number };
           const location = response.headers.get("Location");
           const etag = response.headers.get("ETag");
-          const fetched = await fetch(location ?? "about:blank", { headers: auth });
+          // A relative reference: resolved against the response's URL, not this page's.
+          const located = location === null ? "about:blank" : new URL(location, response.url).href;
+          const fetched = await fetch(located, { headers: auth });
           await fetched.arrayBuffer();
-          const revalidated = await fetch(location ?? "about:blank", { headers: { ...auth, "If-None-Match": etag ?? "" } });
+          const revalidated = await fetch(located, { headers: { ...auth, "If-None-Match": etag ?? "" } });
           created.push({
             status: response.status,
             etag,
@@ -129,7 +132,8 @@ describe("CORS in Chromium", () => {
             requestId: response.headers.get("X-Request-Id"),
             ids: tasks.map((task) => task.id),
           });
-          next = link === null ? null : (/<([^>]+)>;\s*rel="next"/.exec(link)?.[1] ?? null);
+          const target = link === null ? undefined : /<([^>]+)>;\s*rel="next"/.exec(link)?.[1];
+          next = target === undefined ? null : new URL(target, response.url).href;
         }
         return { created, pages };
       },
@@ -144,15 +148,15 @@ describe("CORS in Chromium", () => {
       expect(task.status).toBe(201);
       expect(task.etag).toBe('"1"');
       expect(task.requestId).toMatch(/\S/);
-      expect(task.location).toBe(`${api}/api/${user}/tasks/${task.id}`);
+      expect(task.location).toBe(`/api/${user}/tasks/${task.id}`);
       expect(task.fetched).toEqual({ status: 200, etag: task.etag });
       expect(task.revalidated).toEqual({ status: 304 });
     }
     expect(created[0]?.requestId).not.toBe(created[1]?.requestId);
 
     expect(pages.map((listed) => listed.status)).toEqual([200, 200]);
-    expect(pages[0]?.link).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/api\/[^>]+[?&]cursor=[^>]+>; rel="next"$/);
-    expect(pages[0]?.link).toContain(`<${pages[1]?.url}>`);
+    expect(pages[0]?.link).toMatch(/^<\/api\/[^>]+[?&]cursor=[^>]+>; rel="next"$/);
+    expect(`${api}${/^<([^>]+)>/.exec(pages[0]?.link ?? "")?.[1]}`).toBe(pages[1]?.url);
     expect(pages[1]?.link).toBeNull();
     for (const listed of pages) {
       expect(listed.ids).toHaveLength(1);

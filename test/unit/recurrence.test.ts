@@ -1,11 +1,13 @@
 // Recurring tasks: the RRULE subset and its validation, and next due dates checked against
 // python-dateutil (test/fixtures/recurrence.json, from scripts/fixtures/recurrence.py).
 import { readFileSync } from "node:fs";
+import fc from "fast-check";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
+import { Budget, BudgetExceeded, REQUEST_STEPS } from "../../src/recurrence/budget.ts";
 import { nextDue, type Series, upcoming } from "../../src/recurrence/next.ts";
 import { parseRule } from "../../src/recurrence/rule.ts";
-import { parseRecurrence, Recurrence } from "../../src/recurrence/schema.ts";
+import { NEVER_OCCURS, parseRecurrence, Recurrence } from "../../src/recurrence/schema.ts";
 
 interface Fixture {
   name: string;
@@ -24,9 +26,13 @@ const fixtures = JSON.parse(readFileSync(new URL("../fixtures/recurrence.json", 
   cases: Fixture[];
 };
 
+/** A series as a stored recurrence is read (parseRecurrence): also rules validation refuses today, such as ones that never occur. */
 function series(rule: string, time_zone: string, dtstart: string, options: { anchor?: "due" | "completion"; index?: number } = {}): Series {
-  const recurrence = v.parse(Recurrence, { rule, time_zone, anchor: options.anchor ?? "due" });
-  return { ...parseRecurrence(recurrence), dtstart: new Date(dtstart), index: options.index ?? 1 };
+  return {
+    ...parseRecurrence({ rule, time_zone, anchor: options.anchor ?? "due" }),
+    dtstart: new Date(dtstart),
+    index: options.index ?? 1,
+  };
 }
 const iso = (dates: Date[]) => dates.map((date) => date.toISOString());
 const next = (s: Series, due: string, now: string) => nextDue(s, new Date(due), new Date(now))?.toISOString() ?? null;
@@ -130,6 +136,110 @@ describe("CPU is bounded whatever the dates", () => {
   });
 });
 
+describe("a request's budget of occurrence math", () => {
+  const NOW = "2026-06-01T12:00:00.000Z";
+  /** The costliest series known (scripts/bench-recurrence.ts): COUNT counted from year 1 to 9999, INTERVALs past year lookups. */
+  const COSTLIEST: [string, string, string][] = [
+    ["FREQ=WEEKLY;INTERVAL=147;BYDAY=MO,TU,WE,TH,FR,SA,SU;COUNT=10000000", "0001-01-01T09:00:00.000Z", "9999-01-01T09:00:00.000Z"],
+    ["FREQ=YEARLY;INTERVAL=147;BYDAY=MO,TU,WE,TH,FR,SA,SU;COUNT=10000000", "0001-01-01T09:00:00.000Z", "9999-01-01T09:00:00.000Z"],
+    ["FREQ=DAILY;INTERVAL=147;BYMONTHDAY=31;BYMONTH=1,3;COUNT=10000000", "0001-01-01T09:00:00.000Z", "0001-01-01T09:00:00.000Z"],
+    ["FREQ=DAILY;INTERVAL=147;COUNT=10000000", "0001-01-01T09:00:00.000Z", "9999-01-01T09:00:00.000Z"],
+    ["FREQ=DAILY;INTERVAL=97;COUNT=10000000", "0001-01-01T09:00:00.000Z", "9999-01-01T09:00:00.000Z"],
+    ["FREQ=DAILY;INTERVAL=147;BYDAY=FR;BYMONTHDAY=13", "0001-01-01T09:00:00.000Z", "0001-01-01T09:00:00.000Z"],
+  ];
+  const spent = (run: (budget: Budget) => unknown) => {
+    const budget = new Budget(Number.MAX_SAFE_INTEGER);
+    run(budget);
+    return budget.spent;
+  };
+
+  it("one series' next due date, or its next 100, takes at most a fifth of a request's budget: the costliest known", () => {
+    for (const [rule, dtstart, due] of COSTLIEST) {
+      const s = series(rule, "Europe/Berlin", dtstart);
+      const steps = Math.max(
+        spent((budget) => nextDue(s, new Date(due), new Date(NOW), budget)),
+        spent((budget) => upcoming(s, new Date(due), new Date(NOW), 100, budget)),
+      );
+      expect(steps, rule).toBeLessThanOrEqual(REQUEST_STEPS / 5);
+    }
+  });
+
+  it("one series' next 100 due dates take at most a fifth of a request's budget: seeded random rules, starts and due dates", () => {
+    const WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    const rule = fc
+      .tuple(
+        fc.constantFrom("DAILY", "WEEKLY", "MONTHLY", "YEARLY"),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.array(fc.tuple(fc.constantFrom("", "1", "2", "5", "-1", "-5", "27", "53", "-53"), fc.constantFrom(...WEEKDAYS)), {
+          maxLength: 4,
+        }),
+        fc.array(fc.constantFrom(1, 13, 28, 29, 30, 31, -1, -31), { maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 3 }),
+        fc.constantFrom("", ";COUNT=10", ";COUNT=10000000", ";UNTIL=99991231"),
+        fc.constantFrom(...WEEKDAYS),
+      )
+      .map(([freq, interval, byDay, byMonthDay, byMonth, end, wkst]) =>
+        [
+          `FREQ=${freq};INTERVAL=${interval};WKST=${wkst}${end}`,
+          byDay.length > 0 ? `BYDAY=${byDay.map(([ordinal, day]) => `${ordinal}${day}`).join(",")}` : "",
+          byMonthDay.length > 0 ? `BYMONTHDAY=${byMonthDay.join(",")}` : "",
+          byMonth.length > 0 ? `BYMONTH=${byMonth.join(",")}` : "",
+        ]
+          .filter((part) => part !== "")
+          .join(";"),
+      )
+      .filter((text) => parseRule(text).ok);
+    const start = fc.constantFrom("0001-01-01T09:00:00.000Z", "1900-02-28T09:00:00.000Z", "2026-01-31T09:00:00.000Z");
+    const due = fc.constantFrom(undefined, "9999-06-01T09:00:00.000Z");
+    fc.assert(
+      fc.property(rule, start, due, fc.constantFrom("UTC", "Europe/Berlin", "Pacific/Apia"), (text, dtstart, dueDate, zone) => {
+        const s = series(text, zone, dtstart);
+        expect(spent((budget) => upcoming(s, new Date(dueDate ?? dtstart), new Date(NOW), 100, budget))).toBeLessThanOrEqual(
+          REQUEST_STEPS / 5,
+        );
+      }),
+      { seed: 20_261_205, numRuns: 1500 },
+    );
+  });
+
+  it("is shared by a request's computations: 100 of the costliest stop with BudgetExceeded, having spent no more than it", () => {
+    const budget = new Budget();
+    const [rule, dtstart, due] = COSTLIEST[0] ?? ["", "", ""];
+    const s = series(rule, "Europe/Berlin", dtstart);
+    let computed = 0;
+    const started = performance.now();
+    expect(() => {
+      for (; computed < 100; computed++) nextDue(s, new Date(due), new Date(NOW), budget);
+    }).toThrow(BudgetExceeded);
+    // Five fit, never all 100; the work stopped within a step of the budget.
+    expect(computed).toBeGreaterThanOrEqual(5);
+    expect(computed).toBeLessThan(100);
+    expect(budget.spent).toBeLessThanOrEqual(REQUEST_STEPS + 1);
+    // Generous (a busy machine): the budget is some milliseconds of CPU.
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it("leaves most of a request's budget to 100 plain completions", () => {
+    const budget = new Budget();
+    const s = series("FREQ=WEEKLY;BYDAY=MO,TH", "Europe/Berlin", "2026-03-02T08:00:00.000Z");
+    for (let i = 0; i < 100; i++) nextDue(s, new Date("2026-06-01T07:00:00.000Z"), new Date(NOW), budget);
+    expect(budget.spent).toBeLessThan(REQUEST_STEPS / 5);
+  });
+
+  it("spends the same steps for the same question, so whether a request fits never varies", () => {
+    for (const [rule, dtstart, due] of COSTLIEST) {
+      const s = series(rule, "America/New_York", dtstart);
+      const run = () => spent((budget) => nextDue(s, new Date(due), new Date(NOW), budget));
+      expect(run(), rule).toBe(run());
+    }
+  });
+
+  it("ends at once the series of a stored rule that no month can hold", () => {
+    const s = series("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "UTC", "0001-01-01T09:00:00.000Z");
+    expect(spent((budget) => expect(nextDue(s, new Date("0001-01-01T09:00:00.000Z"), new Date(NOW), budget)).toBeNull())).toBeLessThan(100);
+  });
+});
+
 describe("Recurrence schema", () => {
   const issues = (input: unknown) => {
     const result = v.safeParse(v.strictObject({ recurrence: Recurrence }), { recurrence: input });
@@ -205,6 +315,31 @@ describe("Recurrence schema", () => {
   ])("refuses %j: %s", (rule, message) => {
     expect(parseRule(rule)).toEqual({ ok: false, message });
     expect(valid(rule)).toEqual([["recurrence.rule", message]]);
+  });
+
+  it.each([
+    ["FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"],
+    ["FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2,4,6,9,11"],
+    ["FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31,-30"],
+    ["FREQ=MONTHLY;BYDAY=5FR;BYMONTHDAY=13"],
+    ["FREQ=YEARLY;BYDAY=-6FR,23MO;BYMONTH=5,7"],
+    ["FREQ=YEARLY;INTERVAL=4;BYDAY=53MO;BYMONTH=1;COUNT=3"],
+    ["FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=8,9,10,11,12,13,14;UNTIL=20300101"],
+  ])("refuses %j, which no month can hold: it would never occur", (rule) => {
+    expect(parseRule(rule).ok).toBe(true);
+    expect(valid(rule)).toEqual([["recurrence.rule", NEVER_OCCURS]]);
+  });
+
+  it.each([
+    ["FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"],
+    ["FREQ=YEARLY;BYDAY=53MO"],
+    ["FREQ=MONTHLY;BYDAY=5FR;BYMONTH=2"],
+    ["FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO"],
+    ["FREQ=MONTHLY;BYMONTH=2"],
+    ["FREQ=YEARLY;BYMONTHDAY=31;BYMONTH=2,3"],
+    ["FREQ=DAILY;BYDAY=SU;BYMONTHDAY=8,9,10,11,12,13"],
+  ])("accepts %j, which some month holds (however rarely)", (rule) => {
+    expect(valid(rule)).toEqual([]);
   });
 
   it.each([["+01:00"], ["-05:00"], ["Mars/Olympus_Mons"], ["Europe/Berlin "], ["Z"], [""], ["../Berlin"]])(
