@@ -12,6 +12,7 @@ import { methodNotAllowed, routeNotFound } from "./problems.ts";
 import { batch } from "./routes/batch.ts";
 import { listChanges } from "./routes/changes.ts";
 import { health } from "./routes/health.ts";
+import { home } from "./routes/home.ts";
 import { live } from "./routes/live.ts";
 import { listOccurrences } from "./routes/occurrences.ts";
 import { openApi } from "./routes/openapi.ts";
@@ -30,6 +31,7 @@ function get<R extends AppRequest>(path: string, ...handlers: Handler<R>[]): voi
   router.get<R>(path, ...handlers).head<R>(path, ...handlers);
 }
 
+get("/", home);
 get("/health", health);
 get("/openapi.json", openApi);
 get<AuthedRequest>("/api/:user_id/tasks", authenticate, rateLimit, listTasks);

@@ -7,7 +7,7 @@ export function readDevVars(path: string): Record<string, string> {
   for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
     const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
     if (!match?.[1] || line.trimStart().startsWith("#")) continue;
-    vars[match[1]] = (match[2] ?? "").replace(/^"(.*)"$/, "$1");
+    vars[match[1]] = (match[2] ?? "").replace(/^"(.*)"$|^'(.*)'$/, "$1$2");
   }
   return vars;
 }

