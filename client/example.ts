@@ -1,4 +1,4 @@
-// The sync loop of README "Syncing a client", with the typed client: a full sync, then pulls from
+// The sync loop of docs/sync.md, with the typed client: a full sync, then pulls from
 // the kept cursor, with edits queued offline sent as one atomic batch. Type-checked by npm run check.
 import { createTaskClient, pullChanges, type Task, TaskApiError } from "./index.ts";
 

@@ -5,6 +5,26 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where to go from here: links to the reference, the demo, this document and the health check
+         * @description JSON, unless the client prefers text/html (a browser): then a small page of the same links. Links are relative.
+         */
+        get: operations["index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/changes": {
         parameters: {
             query?: never;
@@ -40,7 +60,7 @@ export interface paths {
         };
         /**
          * A WebSocket that announces every change of the user's tasks
-         * @description Upgrade with Upgrade: websocket. The token comes in Authorization, or (browsers cannot set headers on a WebSocket) as the subprotocols `task-api.v1, bearer.<JWT>`, and then the answer selects task-api.v1; never in the URL. Text frames from the server: {"type":"ready","cursor":…} once, {"type":"changed","cursor":…} after the user's writes commit, and {"type":"expired"} when the token's exp passes, followed by close code 4401. The client may send ping; the server answers pong. After ready and after each changed, pull /changes since your cursor. At most 100 sockets per user.
+         * @description Upgrade with Upgrade: websocket. The token comes in Authorization, or (browsers cannot set headers on a WebSocket) as the subprotocols `task-api.v1, bearer.<JWT>`, and then the answer selects task-api.v1; never in the URL. Text frames from the server: {"type":"ready","cursor":…} once, {"type":"changed","cursor":…} after the user's writes commit, and {"type":"expired"} when the token's exp passes, followed by close code 4401. The client may send the text ping; the server answers pong. Anything else closes the socket: with 1009 for a frame over 1024 bytes, else 1008. After ready and after each changed, pull /changes since your cursor. At most 100 sockets per user.
          */
         get: operations["live"];
         put?: never;
@@ -371,7 +391,7 @@ export interface components {
              * @description The stable identity of the problem, for programs.
              * @enum {string}
              */
-            code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "method_not_allowed" | "idempotency_in_flight" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
+            code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "method_not_allowed" | "idempotency_in_flight" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
             /** @description A sentence for people; may change. */
             detail: string;
             /** @description At most 20; detail says how many more there were. */
@@ -386,6 +406,18 @@ export interface components {
             title: string;
             /** @description /problems/<code>: a page describing the code. */
             type: string;
+        };
+        ServiceIndex: {
+            /** @constant */
+            demo: "/demo";
+            /** @constant */
+            docs: "/docs";
+            /** @constant */
+            health: "/health";
+            /** @constant */
+            name: "task-api";
+            /** @constant */
+            openapi: "/openapi.json";
         };
         Task: {
             completed: boolean;
@@ -421,9 +453,9 @@ export interface components {
         ETag: string;
         /** @description "true" when this 201 replays an earlier request with the same Idempotency-Key. */
         "Idempotent-Replayed": "true";
-        /** @description The next page: <url>; rel="next" (RFC 8288). Absent on the last page. */
+        /** @description The next page: <url>; rel="next" (RFC 8288). The URL is absolute on the public origin when the deployment sets PUBLIC_URL, else a relative reference (/api/{user_id}/tasks?…&cursor=…): resolve it against the request URL. Absent on the last page. */
         Link: string;
-        /** @description The new task's absolute URL. */
+        /** @description The new task's URL: absolute on the API's public origin when the deployment sets PUBLIC_URL, else a relative reference (/api/{user_id}/tasks/{id}, RFC 9110 §10.2.2): resolve it against the request URL. */
         Location: string;
         /** @description Seconds to wait before retrying. */
         "Retry-After": string;
@@ -436,6 +468,28 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    index: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The links (Vary: Accept). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceIndex"];
+                    "text/html": string;
+                };
+            };
+        };
+    };
     listChanges: {
         parameters: {
             query?: {
@@ -1294,7 +1348,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed; or (recurrence_too_complex) the next due date of the recurring task completed needs more computation than one request may do, which one task's series never does alone. Nothing was changed. Codes: `validation_failed`, `recurrence_too_complex`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1303,7 +1357,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed";
+                        code?: "validation_failed" | "recurrence_too_complex";
                     };
                 };
             };
@@ -1635,7 +1689,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed; or (recurrence_too_complex) the next due date of the recurring task completed needs more computation than one request may do, which one task's series never does alone. Nothing was changed. Codes: `validation_failed`, `recurrence_too_complex`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1644,7 +1698,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed";
+                        code?: "validation_failed" | "recurrence_too_complex";
                     };
                 };
             };
@@ -1817,7 +1871,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed; or (recurrence_too_complex) the next due date of the recurring task completed needs more computation than one request may do, which one task's series never does alone. Nothing was changed. Codes: `validation_failed`, `recurrence_too_complex`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1826,7 +1880,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed";
+                        code?: "validation_failed" | "recurrence_too_complex";
                     };
                 };
             };
@@ -1942,7 +1996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed; or (recurrence_too_complex) the dates need more computation than one request may do, which one task's series never does. Codes: `validation_failed`, `recurrence_too_complex`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1951,7 +2005,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed";
+                        code?: "validation_failed" | "recurrence_too_complex";
                     };
                 };
             };
@@ -2134,7 +2188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An operation breaks a rule (`operation` is its index), or the Idempotency-Key was used with another body. Codes: `validation_failed`, `idempotency_key_reused`. */
+            /** @description An operation breaks a rule (`operation` is its index); the Idempotency-Key was used with another body; or (recurrence_too_complex) the next due dates of the recurring tasks the batch completes need more computation than one request may do (`operation` is the first that did not fit): send them in smaller batches. Codes: `validation_failed`, `idempotency_key_reused`, `recurrence_too_complex`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2143,7 +2197,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed" | "idempotency_key_reused";
+                        code?: "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex";
                     };
                 };
             };
@@ -2282,7 +2336,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description A problem code. */
-                code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "method_not_allowed" | "idempotency_in_flight" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
+                code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "method_not_allowed" | "idempotency_in_flight" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
             };
             cookie?: never;
         };

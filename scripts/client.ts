@@ -23,11 +23,12 @@ try {
   const generated = header + readFileSync(output, "utf8");
   if (process.argv.includes("--check")) {
     const committed = readFileSync(TARGET, "utf8");
-    if (committed !== generated) {
+    if (committed === generated) console.log("client/schema.d.ts matches the OpenAPI document.");
+    else {
       console.error("client/schema.d.ts is not what the OpenAPI document gives: run `npm run client` and commit it.");
-      process.exit(1);
+      // Not process.exit(): the finally below must still remove the scratch directory.
+      process.exitCode = 1;
     }
-    console.log("client/schema.d.ts matches the OpenAPI document.");
   } else {
     writeFileSync(TARGET, generated);
     console.log(`Wrote ${path.relative(ROOT, TARGET)}`);
