@@ -13,8 +13,12 @@ const NOT_TRANSPORT_BOUND = [
   // Settings checked once per isolate, the router's 404/405/OPTIONS/HEAD, headers and CORS.
   "test/config.test.ts",
   "test/http.test.ts",
-  // Request validation: a 422 is answered before the database is asked.
+  // Request validation: a 422 is answered before the database is asked; so are query names that
+  // Object.prototype has. Location and Link are built by the Worker from PUBLIC_URL, whichever
+  // driver carried the statement.
   "test/validation.test.ts",
+  "test/prototype-names.test.ts",
+  "test/public-url.test.ts",
   // The OpenAPI document and the query plans (EXPLAIN, on a direct connection).
   "test/openapi.test.ts",
   "test/indexes.test.ts",
@@ -23,6 +27,10 @@ const NOT_TRANSPORT_BOUND = [
   // The / index and the static pages' headers, answered without a statement.
   "test/index-route.test.ts",
   "test/static-pages.test.ts",
+  // The typed client (client/): its calls, its /live helper, its package installed into scratch
+  // projects; the API it calls is the same on both transports.
+  "test/client.test.ts",
+  "test/client-package.test.ts",
   // Tools: `npm run dev` (which always binds Hyperdrive), `npm run token`, the suite's own pooler.
   "test/dev.test.ts",
   "test/token-script.test.ts",
