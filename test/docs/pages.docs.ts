@@ -4,10 +4,11 @@
 // new one. A block passes when every command in it succeeds within 60 s and every request it made
 // was answered 2xx (or 101, a /live upgrade), except the statuses the page announces right above
 // the block with `<!-- docs: expect 412 -->`, each of which must then occur. A block under
-// `<!-- docs: skip (reason) -->` is reported as skipped with its reason. The statuses come from
+// `<!-- docs: skip (reason) -->` is not run, only checked to be valid bash. The statuses come from
 // the Worker's own log line per request (LOG_REQUESTS=all), so curl, node and browsers alike count.
 // One page: `npm run test:docs -- -t docs/api.md`; what each block printed: DOCS_VERBOSE=1.
 
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
@@ -93,13 +94,18 @@ for (const page of pagesAt(ROOT)) {
       const name = `${page}:${fence.line} ${firstLine(fence)}`;
       const skip = fence.directives.find((directive) => directive.kind === "skip");
       if (skip !== undefined) {
-        it.skip(`${name} (skipped: ${skip.reason})`, () => {});
+        // Not run (it installs, deploys or runs a suite), but still a block a reader pastes:
+        // it must at least be valid bash.
+        it(`${name} (not run: ${skip.reason}; its syntax is checked)`, () => {
+          const checked = spawnSync("bash", ["-n"], { input: fence.code, encoding: "utf8" });
+          if (checked.status !== 0) throw new Error(`${page}, the block at line ${fence.line} is not valid bash:\n${checked.stderr}`);
+        });
         continue;
       }
       const announced = new Set(fence.directives.flatMap((directive) => (directive.kind === "expect" ? directive.statuses : [])));
 
-      it(name, async (context) => {
-        if (shell.dead) context.skip(`not run: an earlier block of ${page} failed, and this one may need what it set up`);
+      it(name, async () => {
+        if (shell.dead) throw new Error(`not run: an earlier block of ${page} failed, and this one may need what it set up`);
         const code = DOCUMENTED_HOSTS.reduce((text, host) => text.replaceAll(host, `127.0.0.1:${server.port}`), fence.code);
         const ran = await shell.run(code, BLOCK_TIMEOUT_MS);
         // bash names the block's temporary file and a line in it: name the page's line instead.
