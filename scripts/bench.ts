@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { changesStatement } from "../src/db/changes.ts";
+import { changesRowsStatement } from "../src/db/changes.ts";
 import { buildFloor, compareWithFloor, type FloorComparison, floorTable } from "./bench/floor.ts";
 import { fanOut, fullSync, notifyCost } from "./bench/live.ts";
 import { HEAVY_USER, WRITER_USER } from "./bench/load-data.ts";
@@ -160,10 +160,10 @@ async function main(): Promise<void> {
     HEAVY_USER,
     ["limit=100", "status=pending&tag=work&q=report&sort=due_date", `limit=100&cursor=${deepCursor}`],
     [
-      { name: "changes: full sync, first page of 1000", statement: changesStatement(HEAVY_USER, null, 1000) },
+      { name: "changes: full sync, first page of 1000", statement: changesRowsStatement(HEAVY_USER, null, 1000) },
       {
         name: "changes: since 100 changes ago",
-        statement: changesStatement(HEAVY_USER, Math.max(0, (await stack.head(HEAVY_USER)) - 100), 500),
+        statement: changesRowsStatement(HEAVY_USER, Math.max(0, (await stack.head(HEAVY_USER)) - 100), 500),
       },
     ],
   );

@@ -13,10 +13,12 @@ import { batch } from "./routes/batch.ts";
 import { listChanges } from "./routes/changes.ts";
 import { health } from "./routes/health.ts";
 import { home } from "./routes/home.ts";
+import { createList, deleteList, getList, listLists, moveList, restoreList, updateList } from "./routes/lists.ts";
 import { live } from "./routes/live.ts";
 import { listOccurrences } from "./routes/occurrences.ts";
 import { openApi } from "./routes/openapi.ts";
-import { completeTask, createTask, deleteTask, getTask, listTasks, updateTask } from "./routes/tasks.ts";
+import { completeTask, createTask, deleteTask, getTask, listTasks, moveTask, restoreTask, updateTask } from "./routes/tasks.ts";
+import { listTrash } from "./routes/trash.ts";
 
 type Handler<R> = (request: R, env: Env, ctx: ExecutionContext) => unknown;
 
@@ -43,8 +45,20 @@ router
   .put<AuthedRequest>("/api/:user_id/tasks/:id", authenticate, rateLimit, updateTask)
   .patch<AuthedRequest>("/api/:user_id/tasks/:id", authenticate, rateLimit, updateTask)
   .delete<AuthedRequest>("/api/:user_id/tasks/:id", authenticate, rateLimit, deleteTask)
-  .patch<AuthedRequest>("/api/:user_id/tasks/:id/complete", authenticate, rateLimit, completeTask);
+  .patch<AuthedRequest>("/api/:user_id/tasks/:id/complete", authenticate, rateLimit, completeTask)
+  .post<AuthedRequest>("/api/:user_id/tasks/:id/move", authenticate, rateLimit, moveTask)
+  .post<AuthedRequest>("/api/:user_id/tasks/:id/restore", authenticate, rateLimit, restoreTask);
 get<AuthedRequest>("/api/:user_id/tasks/:id/occurrences", authenticate, rateLimit, listOccurrences);
+get<AuthedRequest>("/api/:user_id/lists", authenticate, rateLimit, listLists);
+router.post<AuthedRequest>("/api/:user_id/lists", authenticate, rateLimit, createList);
+get<AuthedRequest>("/api/:user_id/lists/:list_id", authenticate, rateLimit, getList);
+router
+  .put<AuthedRequest>("/api/:user_id/lists/:list_id", authenticate, rateLimit, updateList)
+  .patch<AuthedRequest>("/api/:user_id/lists/:list_id", authenticate, rateLimit, updateList)
+  .delete<AuthedRequest>("/api/:user_id/lists/:list_id", authenticate, rateLimit, deleteList)
+  .post<AuthedRequest>("/api/:user_id/lists/:list_id/move", authenticate, rateLimit, moveList)
+  .post<AuthedRequest>("/api/:user_id/lists/:list_id/restore", authenticate, rateLimit, restoreList);
+get<AuthedRequest>("/api/:user_id/trash", authenticate, rateLimit, listTrash);
 get<AuthedRequest>("/api/:user_id/changes", authenticate, rateLimit, listChanges);
 get<AuthedRequest>("/api/:user_id/live", authenticateSocket, rateLimit, live);
 router.all("*", unmatched);

@@ -11,7 +11,7 @@ import { PROBLEM_CODES, type ProblemCode } from "./problems.ts";
 import { SERVICE_INDEX } from "./routes/home.ts";
 import { MAX_OPERATIONS } from "./schemas/batch.ts";
 import { ChangesQuery, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT } from "./schemas/changes.ts";
-import { ListQuery, MAX_LIMIT } from "./schemas/list.ts";
+import { ListQuery, MAX_LIMIT } from "./schemas/listing.ts";
 import { MAX_OCCURRENCES } from "./schemas/occurrences.ts";
 import { CompleteInput, Task, TaskInput, TaskPatch } from "./schemas/task.ts";
 

@@ -12,12 +12,27 @@ export const PROBLEMS = {
   },
   forbidden: { status: 403, title: "Forbidden", about: "The token is valid, but the user in the path is not its subject." },
   route_not_found: { status: 404, title: "Not Found", about: "No route has this path." },
-  task_not_found: { status: 404, title: "Not Found", about: "The task does not exist, or belongs to another user." },
+  task_not_found: {
+    status: 404,
+    title: "Not Found",
+    about: "The task does not exist, belongs to another user, or is in the trash (for a restore: is not in the trash).",
+  },
+  list_not_found: {
+    status: 404,
+    title: "Not Found",
+    about: "The list does not exist, belongs to another user, or is in the trash (for a restore: is not in the trash).",
+  },
   method_not_allowed: { status: 405, title: "Method Not Allowed", about: "The path exists, but not with this method; see Allow." },
   idempotency_in_flight: {
     status: 409,
     title: "Conflict",
     about: "The first request with this Idempotency-Key is still in flight; retry after Retry-After.",
+  },
+  inbox_not_deletable: { status: 409, title: "Conflict", about: "The Inbox is every user's default list; it cannot be deleted." },
+  list_limit_reached: {
+    status: 409,
+    title: "Conflict",
+    about: "The user already has the most lists allowed (500, the Inbox included); delete one first.",
   },
   cursor_expired: {
     status: 410,
@@ -116,7 +131,11 @@ export const tokenInvalid = (reason: string) =>
 
 export const forbidden = () => new HttpError("forbidden", "the token does not give access to this user's tasks");
 export const routeNotFound = () => new HttpError("route_not_found", "route not found");
-export const taskNotFound = () => new HttpError("task_not_found", "task not found");
+export const taskNotFound = (detail = "task not found") => new HttpError("task_not_found", detail);
+export const listNotFound = (detail = "list not found") => new HttpError("list_not_found", detail);
+export const inboxNotDeletable = () => new HttpError("inbox_not_deletable", "the Inbox cannot be deleted; it is where tasks go by default");
+export const listLimitReached = (limit: number) =>
+  new HttpError("list_limit_reached", `a user may have at most ${limit} lists, the Inbox included; delete one first`);
 
 export const methodNotAllowed = (allow: string) =>
   new HttpError("method_not_allowed", "this method is not allowed on this path; Allow lists the ones that are", {

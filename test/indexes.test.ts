@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { compile } from "../src/db/sql.ts";
 import { listStatement } from "../src/db/tasks.ts";
 import type { Cursor } from "../src/schemas/cursor.ts";
-import { type ListQuery, SORTS, type Sort } from "../src/schemas/list.ts";
+import { type ListQuery, SORTS, type Sort } from "../src/schemas/listing.ts";
 import { newUser } from "./support/api.ts";
 
 const OWN_TASKS = 10_000;

@@ -5,7 +5,7 @@ import pg from "pg";
 import { compile, type Sql } from "../../src/db/sql.ts";
 import { listStatement } from "../../src/db/tasks.ts";
 import { decodeCursor } from "../../src/schemas/cursor.ts";
-import { parseListQuery, SORTS } from "../../src/schemas/list.ts";
+import { parseListQuery, SORTS } from "../../src/schemas/listing.ts";
 
 interface PlanNode {
   "Node Type": string;

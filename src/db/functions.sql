@@ -1,7 +1,8 @@
--- The database's half of the task writes and the task's JSON. Every write of the API (create,
--- PUT, PATCH, complete, delete, and each operation of a batch) is one call of task_write, one
--- statement: ownership, If-Match, Idempotency-Key, the change position and the tombstone are all
--- decided here, in the order of the operations, in one transaction.
+-- The database's half of every write and of the JSON the API returns. Every write of the API
+-- (create, PUT, PATCH, complete, move, delete, restore, the list writes, and each operation of a
+-- batch) is one call of task_write, one statement: ownership, If-Match, Idempotency-Key, order
+-- keys, the change position and the trash are all decided here, in the order of the operations,
+-- in one transaction.
 --
 -- This file is the current definition, not a migration: scripts/lib/migrate.ts applies it after
 -- the migrations every time, in one transaction (dropped and created again), so that it always
@@ -9,19 +10,38 @@
 
 DROP FUNCTION IF EXISTS task_write(text, jsonb, text, text);
 DROP FUNCTION IF EXISTS task_write(text, jsonb, text, text, jsonb);
+DROP FUNCTION IF EXISTS task_changes(text, bigint, integer);
+DROP FUNCTION IF EXISTS list_read(text);
+DROP FUNCTION IF EXISTS list_inbox(text);
+DROP FUNCTION IF EXISTS list_ensure_inbox(text, bigint);
+DROP FUNCTION IF EXISTS task_group_end(bigint, bigint);
+DROP FUNCTION IF EXISTS task_place(bigint, bigint, bigint, jsonb, bigint, integer);
+DROP FUNCTION IF EXISTS task_rebalance(bigint, bigint, bigint);
 DROP FUNCTION IF EXISTS task_lock_user(text);
 DROP FUNCTION IF EXISTS task_next_position(text, bigint);
 DROP FUNCTION IF EXISTS task_json(tasks);
+DROP FUNCTION IF EXISTS list_json(lists);
+DROP FUNCTION IF EXISTS order_key_between(text, text);
+DROP FUNCTION IF EXISTS order_key_nth(bigint);
+DROP FUNCTION IF EXISTS order_key_increment(text);
+DROP FUNCTION IF EXISTS order_key_decrement(text);
+DROP FUNCTION IF EXISTS order_key_midpoint(text, text);
+DROP FUNCTION IF EXISTS order_key_int_length(text);
+DROP FUNCTION IF EXISTS order_key_digit(text);
 DROP TYPE IF EXISTS task_view;
+DROP TYPE IF EXISTS list_view;
 DROP TYPE IF EXISTS recurrence_view;
 
--- The task as the API returns it (API.md "The task"): these field names, in this order.
--- Timestamps are RFC 3339 in UTC with milliseconds and a Z.
+-- The task and the list as the API returns them (docs/api.md "The task", "Lists"): these field
+-- names, in this order. Timestamps are RFC 3339 in UTC with milliseconds and a Z.
 CREATE TYPE recurrence_view AS (rule text, time_zone text, anchor text);
 CREATE TYPE task_view AS (
   id bigint, user_id text, title text, description text, completed boolean, completed_at text,
   priority task_priority, tags text[], due_date text, created_at text, updated_at text, version integer,
-  recurrence recurrence_view, series_id bigint, next_id bigint
+  recurrence recurrence_view, series_id bigint, next_id bigint, list_id bigint, parent_id bigint, position text
+);
+CREATE TYPE list_view AS (
+  id bigint, user_id text, name text, color text, inbox boolean, position text, created_at text, updated_at text, version integer
 );
 
 -- A task row as the API's JSON text. One expression without FROM, so the planner inlines it
@@ -35,8 +55,183 @@ CREATE FUNCTION task_json(t tasks) RETURNS text LANGUAGE sql STABLE PARALLEL SAF
     to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
     t.version,
     CASE WHEN t.recurrence_rule IS NOT NULL THEN ROW(t.recurrence_rule, t.recurrence_zone, t.recurrence_anchor)::recurrence_view END,
-    t.series_id, t.next_id
+    t.series_id, t.next_id, t.list_id, t.parent_id, t.sort_key
   )::task_view)::text
+$$;
+
+CREATE FUNCTION list_json(l lists) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT row_to_json(ROW(
+    l.id, l.user_id, l.name, l.color, l.inbox, l.sort_key,
+    to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    to_char(l.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    l.version
+  )::list_view)::text
+$$;
+
+-- Manual order. A task's position among its siblings (the tasks of one list with the same
+-- parent), and a list's among the user's lists, is an order key: a string compared byte by byte
+-- (COLLATE "C"), so that a move writes one row, with a key between its new neighbours' keys.
+-- These functions are a port of fractional-indexing (rocicorp/fractional-indexing 4.0.0, CC0)
+-- with its default alphabets (digits 0-9A-Za-z, integer heads A-Z and a-z): it runs here, under
+-- the user's lock, because the neighbours' keys must be read in the same statement that writes
+-- (read in the Worker, two clients would compute the same key). test/unit/order-key.test.ts
+-- checks them against the library itself. A key that grows past ORDER_KEY_REBALANCE_LENGTH (many
+-- moves into one gap) makes the write renumber its whole sibling group in the same statement.
+CREATE FUNCTION order_key_digit(c text) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT strpos('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', c) - 1
+$$;
+
+CREATE FUNCTION order_key_int_length(head text) RETURNS integer LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  IF head BETWEEN 'a' AND 'z' THEN RETURN ascii(head) - ascii('a') + 2; END IF;
+  IF head BETWEEN 'A' AND 'Z' THEN RETURN ascii('Z') - ascii(head) + 2; END IF;
+  RAISE EXCEPTION 'invalid order key head: %', head;
+END
+$$;
+
+-- midpoint(a, b): a digit string strictly between a and b (b NULL: no upper bound); no tail zeros.
+CREATE FUNCTION order_key_midpoint(a text, b text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  digits constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  n integer := 0;
+  da integer;
+  db integer;
+BEGIN
+  IF b IS NOT NULL THEN
+    -- The longest common prefix, a padded with zeros.
+    WHILE COALESCE(NULLIF(substr(a, n + 1, 1), ''), '0') = substr(b, n + 1, 1) LOOP
+      n := n + 1;
+    END LOOP;
+    IF n > 0 THEN
+      RETURN substr(b, 1, n) || order_key_midpoint(substr(a, n + 1), substr(b, n + 1));
+    END IF;
+  END IF;
+  da := CASE WHEN a = '' THEN 0 ELSE order_key_digit(substr(a, 1, 1)) END;
+  db := CASE WHEN b IS NULL THEN 62 ELSE order_key_digit(substr(b, 1, 1)) END;
+  IF db - da > 1 THEN
+    RETURN substr(digits, round(0.5 * (da + db))::integer + 1, 1);
+  END IF;
+  IF b IS NOT NULL AND length(b) > 1 THEN
+    RETURN substr(b, 1, 1);
+  END IF;
+  RETURN substr(digits, da + 1, 1) || order_key_midpoint(substr(a, 2), NULL);
+END
+$$;
+
+-- The integer part incremented (NULL past the largest); decrementInteger likewise.
+CREATE FUNCTION order_key_increment(x text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  digits constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  heads constant text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  head text := substr(x, 1, 1);
+  tail text := '';
+  d integer;
+  h text;
+  delta integer;
+BEGIN
+  FOR i IN REVERSE length(x)..2 LOOP
+    d := order_key_digit(substr(x, i, 1)) + 1;
+    IF d = 62 THEN
+      tail := '0' || tail;
+    ELSE
+      RETURN head || substr(x, 2, i - 2) || substr(digits, d + 1, 1) || tail;
+    END IF;
+  END LOOP;
+  IF head = 'z' THEN RETURN NULL; END IF;
+  h := substr(heads, strpos(heads, head) + 1, 1);
+  delta := order_key_int_length(h) - order_key_int_length(head);
+  RETURN h || CASE WHEN delta > 0 THEN tail || '0' WHEN delta < 0 THEN substr(tail, 2) ELSE tail END;
+END
+$$;
+
+CREATE FUNCTION order_key_decrement(x text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  digits constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  heads constant text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  head text := substr(x, 1, 1);
+  tail text := '';
+  d integer;
+  h text;
+  delta integer;
+BEGIN
+  FOR i IN REVERSE length(x)..2 LOOP
+    d := order_key_digit(substr(x, i, 1)) - 1;
+    IF d = -1 THEN
+      tail := 'z' || tail;
+    ELSE
+      RETURN head || substr(x, 2, i - 2) || substr(digits, d + 1, 1) || tail;
+    END IF;
+  END LOOP;
+  IF head = 'A' THEN RETURN NULL; END IF;
+  h := substr(heads, strpos(heads, head) - 1, 1);
+  delta := order_key_int_length(h) - order_key_int_length(head);
+  RETURN h || CASE WHEN delta > 0 THEN tail || 'z' WHEN delta < 0 THEN substr(tail, 2) ELSE tail END;
+END
+$$;
+
+-- generateKeyBetween(a, b): a key strictly between a and b in byte order (NULL: open end).
+CREATE FUNCTION order_key_between(a text, b text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  ia text;
+  fa text;
+  ib text;
+  fb text;
+  i text;
+BEGIN
+  IF a IS NOT NULL AND b IS NOT NULL AND a COLLATE "C" >= b COLLATE "C" THEN
+    RAISE EXCEPTION 'order keys out of order: % >= %', a, b;
+  END IF;
+  IF a IS NULL THEN
+    IF b IS NULL THEN RETURN 'a0'; END IF;
+    ib := substr(b, 1, order_key_int_length(substr(b, 1, 1)));
+    fb := substr(b, length(ib) + 1);
+    IF ib = 'A' || repeat('0', 26) THEN
+      RETURN ib || order_key_midpoint('', fb);
+    END IF;
+    IF ib COLLATE "C" < b COLLATE "C" THEN RETURN ib; END IF;
+    i := order_key_decrement(ib);
+    IF i IS NULL THEN RAISE EXCEPTION 'cannot decrement any more'; END IF;
+    RETURN i;
+  END IF;
+  ia := substr(a, 1, order_key_int_length(substr(a, 1, 1)));
+  fa := substr(a, length(ia) + 1);
+  IF b IS NULL THEN
+    i := order_key_increment(ia);
+    RETURN COALESCE(i, ia || order_key_midpoint(fa, NULL));
+  END IF;
+  ib := substr(b, 1, order_key_int_length(substr(b, 1, 1)));
+  fb := substr(b, length(ib) + 1);
+  IF ia = ib THEN
+    RETURN ia || order_key_midpoint(fa, fb);
+  END IF;
+  i := order_key_increment(ia);
+  IF i IS NULL THEN RAISE EXCEPTION 'cannot increment any more'; END IF;
+  IF i COLLATE "C" < b COLLATE "C" THEN RETURN i; END IF;
+  RETURN ia || order_key_midpoint(fa, NULL);
+END
+$$;
+
+-- The n-th key of generateNKeysBetween(null, null, …): a0 … az, b00 … bzz, c000 … (n from 0),
+-- short keys in order, for a sibling group renumbered from scratch.
+CREATE FUNCTION order_key_nth(n bigint) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  digits constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  width integer := 1;
+  span numeric := 62;
+  rest numeric := n;
+  key text := '';
+BEGIN
+  WHILE rest >= span LOOP
+    rest := rest - span;
+    width := width + 1;
+    span := span * 62;
+  END LOOP;
+  FOR i IN 1..width LOOP
+    key := substr(digits, (rest % 62)::integer + 1, 1) || key;
+    rest := floor(rest / 62);
+  END LOOP;
+  RETURN chr(ascii('a') + width - 1) || key;
+END
 $$;
 
 -- The change position, in two small functions so that the design sits in one place.
@@ -70,30 +265,261 @@ CREATE FUNCTION task_next_position(p_user text, p_last bigint) RETURNS bigint LA
   SELECT p_last + 1
 $$;
 
--- Applies `p_ops` for `p_user` in order, all or none (API.md "Batch"); a single write is a list
--- of one. Each operation, as src/db/tasks.ts builds it from validated input:
---   {"op": "create", "task": {every writable field}}
+
+-- The user's Inbox, created at the next change position when it does not exist yet (every user
+-- has one, created on first use). Called under the user's lock; `pos` is the last position taken.
+CREATE FUNCTION list_ensure_inbox(p_user text, p_pos bigint, OUT inbox bigint, OUT pos bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := date_trunc('milliseconds', statement_timestamp());
+  v_first text;
+BEGIN
+  pos := p_pos;
+  SELECT l.id INTO inbox FROM lists l WHERE l.user_id = p_user AND l.inbox;
+  IF FOUND THEN
+    RETURN;
+  END IF;
+  SELECT min(l.sort_key) INTO v_first FROM lists l WHERE l.user_id = p_user AND l.deleted_at IS NULL;
+  pos := task_next_position(p_user, pos);
+  INSERT INTO lists (user_id, name, inbox, sort_key, created_at, updated_at, position)
+  VALUES (p_user, 'Inbox', true, order_key_between(NULL, v_first), v_now, v_now, pos)
+  RETURNING id INTO inbox;
+END
+$$;
+
+-- The Inbox for a read (GET /lists, a full GET /changes): found, or created under the user's lock
+-- like any write, so that it takes its place in the change feed.
+CREATE FUNCTION list_inbox(p_user text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_id bigint;
+  v_head bigint;
+  v_pos bigint;
+BEGIN
+  SELECT l.id INTO v_id FROM lists l WHERE l.user_id = p_user AND l.inbox;
+  IF FOUND THEN
+    RETURN v_id;
+  END IF;
+  v_head := task_lock_user(p_user);
+  SELECT e.inbox, e.pos INTO v_id, v_pos FROM list_ensure_inbox(p_user, v_head) e;
+  UPDATE sync_state s SET position = GREATEST(s.position, v_pos) WHERE s.user_id = p_user AND v_pos > v_head;
+  RETURN v_id;
+END
+$$;
+
+-- The key for a task placed among the siblings of (list, parent), leaving out `p_self` (the task
+-- being moved): right after `p_after`, right before `p_before`, first (`p_first`), or last. NULL
+-- when the anchor is not one of those siblings.
+CREATE FUNCTION task_key_at(p_list bigint, p_parent bigint, p_self bigint, p_after bigint, p_before bigint, p_first boolean)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_low text;
+  v_high text;
+BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT t.sort_key INTO v_low FROM tasks t
+    WHERE t.id = p_after AND t.id <> p_self AND t.list_id = p_list AND COALESCE(t.parent_id, 0) = COALESCE(p_parent, 0) AND t.deleted_at IS NULL;
+    IF NOT FOUND THEN
+      RETURN NULL;
+    END IF;
+    SELECT min(t.sort_key) INTO v_high FROM tasks t
+    WHERE t.list_id = p_list AND COALESCE(t.parent_id, 0) = COALESCE(p_parent, 0) AND t.deleted_at IS NULL AND t.id <> p_self AND t.sort_key > v_low;
+  ELSIF p_before IS NOT NULL THEN
+    SELECT t.sort_key INTO v_high FROM tasks t
+    WHERE t.id = p_before AND t.id <> p_self AND t.list_id = p_list AND COALESCE(t.parent_id, 0) = COALESCE(p_parent, 0) AND t.deleted_at IS NULL;
+    IF NOT FOUND THEN
+      RETURN NULL;
+    END IF;
+    SELECT max(t.sort_key) INTO v_low FROM tasks t
+    WHERE t.list_id = p_list AND COALESCE(t.parent_id, 0) = COALESCE(p_parent, 0) AND t.deleted_at IS NULL AND t.id <> p_self AND t.sort_key < v_high;
+  ELSIF p_first THEN
+    SELECT min(t.sort_key) INTO v_high FROM tasks t
+    WHERE t.list_id = p_list AND COALESCE(t.parent_id, 0) = COALESCE(p_parent, 0) AND t.deleted_at IS NULL AND t.id <> p_self;
+  ELSE
+    SELECT max(t.sort_key) INTO v_low FROM tasks t
+    WHERE t.list_id = p_list AND COALESCE(t.parent_id, 0) = COALESCE(p_parent, 0) AND t.deleted_at IS NULL AND t.id <> p_self;
+  END IF;
+  RETURN order_key_between(v_low, v_high);
+END
+$$;
+
+-- The same for a list among the user's lists.
+CREATE FUNCTION list_key_at(p_user text, p_self bigint, p_after bigint, p_before bigint, p_first boolean)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_low text;
+  v_high text;
+BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT l.sort_key INTO v_low FROM lists l WHERE l.id = p_after AND l.id <> p_self AND l.user_id = p_user AND l.deleted_at IS NULL;
+    IF NOT FOUND THEN
+      RETURN NULL;
+    END IF;
+    SELECT min(l.sort_key) INTO v_high FROM lists l
+    WHERE l.user_id = p_user AND l.deleted_at IS NULL AND l.id <> p_self AND l.sort_key > v_low;
+  ELSIF p_before IS NOT NULL THEN
+    SELECT l.sort_key INTO v_high FROM lists l WHERE l.id = p_before AND l.id <> p_self AND l.user_id = p_user AND l.deleted_at IS NULL;
+    IF NOT FOUND THEN
+      RETURN NULL;
+    END IF;
+    SELECT max(l.sort_key) INTO v_low FROM lists l
+    WHERE l.user_id = p_user AND l.deleted_at IS NULL AND l.id <> p_self AND l.sort_key < v_high;
+  ELSIF p_first THEN
+    SELECT min(l.sort_key) INTO v_high FROM lists l WHERE l.user_id = p_user AND l.deleted_at IS NULL AND l.id <> p_self;
+  ELSE
+    SELECT max(l.sort_key) INTO v_low FROM lists l WHERE l.user_id = p_user AND l.deleted_at IS NULL AND l.id <> p_self;
+  END IF;
+  RETURN order_key_between(v_low, v_high);
+END
+$$;
+
+-- Keys grow by about one character per six moves into the same gap. Past this length the write
+-- that made such a key renumbers the whole sibling group (a0, a1, …) in the same statement; each
+-- renumbered task is a change, with a new version and position.
+CREATE FUNCTION order_key_rebalance_length() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 40 $$;
+
+-- Renumbers the siblings of (list, parent) in their order; returns the last position taken.
+CREATE FUNCTION task_rebalance(p_user text, p_list bigint, p_parent bigint, p_pos bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_ids bigint[];
+  v_pos bigint := p_pos;
+BEGIN
+  SELECT array_agg(t.id ORDER BY t.sort_key, t.id) INTO v_ids FROM tasks t
+  WHERE t.list_id = p_list AND COALESCE(t.parent_id, 0) = COALESCE(p_parent, 0) AND t.deleted_at IS NULL;
+  -- Out of the way first ('~' sorts after every key character): the unique index on a group's
+  -- keys is checked row by row, and a new key may be an old key of another sibling.
+  UPDATE tasks t SET sort_key = '~' || t.id WHERE t.id = ANY (v_ids);
+  FOR i IN 1..COALESCE(cardinality(v_ids), 0) LOOP
+    v_pos := task_next_position(p_user, v_pos);
+    UPDATE tasks t SET sort_key = order_key_nth(i - 1), version = t.version + 1, position = v_pos WHERE t.id = v_ids[i];
+  END LOOP;
+  RETURN v_pos;
+END
+$$;
+
+CREATE FUNCTION list_rebalance(p_user text, p_pos bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  v_ids bigint[];
+  v_pos bigint := p_pos;
+BEGIN
+  SELECT array_agg(l.id ORDER BY l.sort_key, l.id) INTO v_ids FROM lists l WHERE l.user_id = p_user AND l.deleted_at IS NULL;
+  UPDATE lists l SET sort_key = '~' || l.id WHERE l.id = ANY (v_ids);
+  FOR i IN 1..COALESCE(cardinality(v_ids), 0) LOOP
+    v_pos := task_next_position(p_user, v_pos);
+    UPDATE lists l SET sort_key = order_key_nth(i - 1), version = l.version + 1, position = v_pos WHERE l.id = v_ids[i];
+  END LOOP;
+  RETURN v_pos;
+END
+$$;
+
+-- Raises the failure of operation `p_index`: task_write turns it into its one answer row.
+CREATE FUNCTION task_fail(p_index integer, p_status integer, p_detail text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'operation % failed with %', p_index, p_status
+    USING ERRCODE = 'TA' || p_status, DETAIL = p_index::text || COALESCE(':' || p_detail, '');
+END
+$$;
+
+-- GET /changes (src/db/changes.ts): the user's head and horizon, then the tasks and lists
+-- changed after `p_since` (NULL: the full state, every current task and list, no deletions), in
+-- position order, at most `p_limit` + 1 (one more tells that more follow). A row holds only its
+-- last position, so each task or list appears once, in its latest state; a deleted one (in the
+-- trash) is a row without JSON, as is an old tombstone (tasks deleted before the trash existed).
+-- One SELECT, so one snapshot: the counter row and the rows are read together (see
+-- task_lock_user). A plain SQL function, inlined where it is called, so EXPLAIN shows its plan.
+CREATE FUNCTION task_changes_rows(p_user text, p_since bigint, p_limit integer)
+RETURNS TABLE (pos bigint, kind text, id bigint, body text, head bigint, horizon bigint)
+LANGUAGE sql STABLE AS $$
+  WITH changed AS (
+    (SELECT t.position, 'task'::text AS kind, t.id, CASE WHEN t.deleted_at IS NULL THEN task_json(t) END AS body
+     FROM tasks t WHERE t.user_id = p_user AND t.position > COALESCE(p_since, 0) AND (p_since IS NOT NULL OR t.deleted_at IS NULL)
+     ORDER BY t.position LIMIT p_limit + 1)
+    UNION ALL
+    (SELECT l.position, 'list'::text, l.id, CASE WHEN l.deleted_at IS NULL THEN list_json(l) END
+     FROM lists l WHERE l.user_id = p_user AND l.position > COALESCE(p_since, 0) AND (p_since IS NOT NULL OR l.deleted_at IS NULL)
+     ORDER BY l.position LIMIT p_limit + 1)
+    UNION ALL
+    (SELECT d.position, 'task'::text, d.task_id, NULL::text
+     FROM task_tombstones d WHERE d.user_id = p_user AND d.position > COALESCE(p_since, 0) AND p_since IS NOT NULL
+     ORDER BY d.position LIMIT p_limit + 1))
+  SELECT NULL::bigint, 'state'::text, NULL::bigint, NULL::text, s.position, s.horizon
+  FROM (SELECT 1) one LEFT JOIN sync_state s ON s.user_id = p_user
+  UNION ALL
+  (SELECT c.position, c.kind, c.id, c.body, NULL::bigint, NULL::bigint FROM changed c ORDER BY c.position LIMIT p_limit + 1)
+$$;
+
+-- The statement of GET /changes: a full sync first makes sure the Inbox exists (every user has
+-- one), so that the state it reads includes it; then the rows above, in a snapshot of their own
+-- (taken after the Inbox was created).
+CREATE FUNCTION task_changes(p_user text, p_since bigint, p_limit integer)
+RETURNS TABLE (pos bigint, kind text, id bigint, body text, head bigint, horizon bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_since IS NULL THEN
+    PERFORM list_inbox(p_user);
+  END IF;
+  RETURN QUERY SELECT * FROM task_changes_rows(p_user, p_since, p_limit);
+END
+$$;
+
+-- The statement of GET /lists: the Inbox made sure of, then every list of the user in order
+-- (at most 500: no page needed).
+CREATE FUNCTION list_read(p_user text) RETURNS TABLE (id bigint, version integer, body text) LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM list_inbox(p_user);
+  RETURN QUERY SELECT l.id, l.version, list_json(l) FROM lists l WHERE l.user_id = p_user AND l.deleted_at IS NULL ORDER BY l.sort_key;
+END
+$$;
+
+-- Applies `p_ops` for `p_user` in order, all or none (docs/api.md "Batch"); a single write is a
+-- list of one. Each operation, as src/db/tasks.ts builds it from validated input:
+--   {"op": "create", "task": {every writable field; list_id and parent_id may be absent}}
 --   {"op": "update", "id": 42, "task": {the fields to set}, "if_match": [versions] | null}
 --   {"op": "complete", "id": 42, "completed": true | false | null (toggle), "if_match": …}
 --   {"op": "delete", "id": 41, "if_match": …}
+--   {"op": "move", "id": 42, "list_id": 7 | null (its list), "parent_id": 40 | null (top level),
+--    "after_id": 43 | null, "before_id": 44 | null (neither: first), "if_match": …}
+--   {"op": "restore", "id": 41}
+--   {"op": "list_create", "list": {"name", "color"}}
+--   {"op": "list_update", "id": 7, "list": {the fields to set}, "if_match": …}
+--   {"op": "list_move", "id": 7, "after_id": …, "before_id": …, "if_match": …}
+--   {"op": "list_delete", "id": 7, "move_to": 8 | null, "if_match": …}
+--   {"op": "list_restore", "id": 7}
 -- A task's `recurrence` is {"rule", "time_zone", "anchor"} or null.
 --
--- Completing a recurring occurrence (false to true, not done before: next_id is null) creates the
--- next one in the same statement. Its due date comes from the Worker, which runs the occurrence
--- math: `p_next` maps an operation's index to {"version": the task's version before it, "due":
--- the next due date, or null when the series is used up}. When it is missing or was computed for
--- another version, nothing is written: the answer is one row per such operation with status 0
--- and, as its task, what the math needs (the task's recurrence, due date, series start and index,
--- version). The Worker computes and calls again; so a recurring completion costs two statements,
--- and every other write one. 20 clients completing one occurrence at once create one next
--- occurrence: the user's lock orders them, and only the first finds the task not completed.
+-- Where a task goes: a list of the user's (the Inbox when none is named; created on first use),
+-- and optionally a parent, a top-level task of that same list (one level deep: a task with
+-- subtasks cannot become one). Its order key is last among its new siblings, or where a move's
+-- anchors say. Moving a task to another list takes its subtasks along; the id, the version
+-- history and the recurrence series stay.
 --
--- Returns one row per operation (status 201, 200 or 204), each with the user's new change
--- position (head) and whether someone may be listening on /live (live: a socket was opened
--- within its token's lifetime); or the rows of status 0 above; or one row for the failure that
--- stopped it all, with the status it stands for and the operation's index:
---   404 the task is not there for this user, 412 If-Match failed,
---   422 the operation would leave a recurring task without a due date (task: "due_date"),
+-- The trash: deleting a task or a list sets deleted_at (the row stays 30 days, restorable, then
+-- the hourly purge removes it); a task's subtasks go with it (deleted_with_task), a list's tasks
+-- with the list (deleted_with_list), unless the list's tasks are moved to `move_to` first.
+-- Restoring brings back what went with it, in its place: its list (the Inbox if that list is in
+-- the trash too), its parent (top level if the parent is gone) and its key (last among its
+-- siblings if another took it). Every row written is a change: it takes the next position, so
+-- /changes reports it (a deleted row as {"op": "delete"}).
+--
+-- Completing a recurring occurrence (false to true, not done before: next_id is null) creates the
+-- next one in the same statement, right after it in its list. Its due date comes from the
+-- Worker, which runs the occurrence math: `p_next` maps an operation's index to {"version": the
+-- task's version before it, "due": the next due date, or null when the series is used up}. When
+-- it is missing or was computed for another version, nothing is written: the answer is one row per
+-- such operation with status 0 and, as its task, what the math needs (the task's recurrence, due
+-- date, series start and index, version). The Worker computes and calls again; so a recurring
+-- completion costs two statements, and every other write one. 20 clients completing one
+-- occurrence at once create one next occurrence: the user's lock orders them, and only the first
+-- finds the task not completed.
+--
+-- Returns one row per operation (status 201, 200 or 204; `task` is the task's or the list's JSON),
+-- each with the user's new change position (head) and whether someone may be listening on /live
+-- (live: a socket was opened within its token's lifetime); or the rows of status 0 above; or one
+-- row for the failure that stopped it all, with the status it stands for and the operation's
+-- index, and a detail after a colon:
+--   404 the task (":list": the list) is not there for this user (in the trash, for a restore),
+--   412 If-Match failed,
+--   422 a field names what is not there or not allowed (":list_id", ":parent_id", ":after_id",
+--       ":before_id", ":move_to"), or would leave a recurring task without a due date (":due_date"),
+--   409 ":inbox" the Inbox cannot be deleted, ":list_limit" the user has 500 lists already,
 --   409 the Idempotency-Key's first request is still running (after 2 s of waiting for it),
 --   422 with op -1: the Idempotency-Key was used with another request.
 -- A failure undoes everything the call wrote before it (the body runs in a subtransaction that
@@ -103,19 +529,29 @@ RETURNS TABLE (op integer, status integer, task_id bigint, version integer, task
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
+  v_max_lists constant integer := 500;
   v_now timestamptz := date_trunc('milliseconds', statement_timestamp());
   v_lock_timeout text;
   v_claimed integer;
   v_stored idempotency_keys;
   v_head bigint;
   v_pos bigint;
+  v_inbox bigint;
   v_index integer;
+  v_kind text;
   v_op jsonb;
   v_task jsonb;
   v_match integer[];
   v_old tasks;
   v_row tasks;
+  v_list lists;
+  v_list_row lists;
   v_id bigint;
+  v_target_list bigint;
+  v_target_parent bigint;
+  v_key text;
+  v_relocate boolean;
+  v_sub record;
   v_recurrence jsonb;
   v_old_recurrence jsonb;
   v_completed boolean;
@@ -127,7 +563,7 @@ DECLARE
   v_next jsonb;
   v_next_id bigint;
   v_status integer;
-  v_failure text;
+  v_json text;
   v_statuses integer[] := '{}';
   v_ids bigint[] := '{}';
   v_versions integer[] := '{}';
@@ -175,17 +611,147 @@ BEGIN
   SELECT COALESCE(s.live_until > statement_timestamp(), false) INTO v_live FROM sync_state s WHERE s.user_id = p_user;
 
   FOR v_index, v_op IN SELECT (o.ordinality - 1)::integer, o.value FROM jsonb_array_elements(p_ops) WITH ORDINALITY o LOOP
+    v_kind := v_op->>'op';
     v_task := v_op->'task';
     v_match := CASE WHEN jsonb_typeof(v_op->'if_match') = 'array'
                     THEN ARRAY(SELECT m::integer FROM jsonb_array_elements_text(v_op->'if_match') m) END;
-    v_failure := NULL;
+    v_json := NULL;
 
-    IF v_op->>'op' = 'create' THEN
+    IF v_kind LIKE 'list\_%' THEN
+      -------------------------------------------------------------------------------- lists
+      IF v_kind = 'list_create' THEN
+        SELECT e.inbox, e.pos INTO v_inbox, v_pos FROM list_ensure_inbox(p_user, v_pos) e;
+        IF (SELECT count(*) FROM lists l WHERE l.user_id = p_user AND l.deleted_at IS NULL) >= v_max_lists THEN
+          PERFORM task_fail(v_index, 409, 'list_limit');
+        END IF;
+        v_key := list_key_at(p_user, 0, NULL, NULL, false);
+        v_pos := task_next_position(p_user, v_pos);
+        INSERT INTO lists (user_id, name, color, sort_key, created_at, updated_at, position)
+        VALUES (p_user, v_op->'list'->>'name', v_op->'list'->>'color', v_key, v_now, v_now, v_pos)
+        RETURNING * INTO v_list_row;
+        v_status := 201;
+      ELSE
+        SELECT * INTO v_list FROM lists l WHERE l.id = (v_op->>'id')::bigint AND l.user_id = p_user
+          AND (l.deleted_at IS NULL) = (v_kind <> 'list_restore') FOR UPDATE;
+        IF NOT FOUND THEN
+          PERFORM task_fail(v_index, 404, 'list');
+        END IF;
+        IF v_match IS NOT NULL AND NOT (v_list.version = ANY (v_match)) THEN
+          PERFORM task_fail(v_index, 412, NULL);
+        END IF;
+        IF v_kind = 'list_update' THEN
+          v_pos := task_next_position(p_user, v_pos);
+          UPDATE lists l SET
+            name       = CASE WHEN v_op->'list' ? 'name' THEN v_op->'list'->>'name' ELSE l.name END,
+            color      = CASE WHEN v_op->'list' ? 'color' THEN v_op->'list'->>'color' ELSE l.color END,
+            updated_at = v_now, version = l.version + 1, position = v_pos
+          WHERE l.id = v_list.id RETURNING * INTO v_list_row;
+          v_status := 200;
+        ELSIF v_kind = 'list_move' THEN
+          v_key := list_key_at(p_user, v_list.id, (v_op->>'after_id')::bigint, (v_op->>'before_id')::bigint, true);
+          IF v_key IS NULL THEN
+            PERFORM task_fail(v_index, 422, CASE WHEN v_op->>'after_id' IS NOT NULL THEN 'after_id' ELSE 'before_id' END);
+          END IF;
+          v_pos := task_next_position(p_user, v_pos);
+          UPDATE lists l SET sort_key = v_key, updated_at = v_now, version = l.version + 1, position = v_pos
+          WHERE l.id = v_list.id RETURNING * INTO v_list_row;
+          IF length(v_key) > order_key_rebalance_length() THEN
+            v_pos := list_rebalance(p_user, v_pos);
+            SELECT * INTO v_list_row FROM lists l WHERE l.id = v_list.id;
+          END IF;
+          v_status := 200;
+        ELSIF v_kind = 'list_delete' THEN
+          IF v_list.inbox THEN
+            PERFORM task_fail(v_index, 409, 'inbox');
+          END IF;
+          v_target_list := (v_op->>'move_to')::bigint;
+          IF v_target_list IS NOT NULL THEN
+            -- The list's tasks go to the end of another list, in their order, subtasks with them.
+            IF v_target_list = v_list.id OR NOT EXISTS (
+              SELECT 1 FROM lists l WHERE l.id = v_target_list AND l.user_id = p_user AND l.deleted_at IS NULL) THEN
+              PERFORM task_fail(v_index, 422, 'move_to');
+            END IF;
+            v_key := task_key_at(v_target_list, NULL, 0, NULL, NULL, false);
+            FOR v_sub IN SELECT t.id, t.parent_id FROM tasks t WHERE t.list_id = v_list.id AND t.deleted_at IS NULL
+                         ORDER BY t.parent_id NULLS FIRST, t.sort_key LOOP
+              v_pos := task_next_position(p_user, v_pos);
+              IF v_sub.parent_id IS NULL THEN
+                UPDATE tasks t SET list_id = v_target_list, sort_key = v_key, updated_at = v_now, version = t.version + 1, position = v_pos
+                WHERE t.id = v_sub.id;
+                v_key := order_key_between(v_key, NULL);
+              ELSE
+                UPDATE tasks t SET list_id = v_target_list, updated_at = v_now, version = t.version + 1, position = v_pos
+                WHERE t.id = v_sub.id;
+              END IF;
+            END LOOP;
+          ELSE
+            FOR v_sub IN SELECT t.id FROM tasks t WHERE t.list_id = v_list.id AND t.deleted_at IS NULL ORDER BY t.sort_key LOOP
+              v_pos := task_next_position(p_user, v_pos);
+              UPDATE tasks t SET deleted_at = v_now, deleted_with_list = v_list.id, deleted_with_task = NULL,
+                version = t.version + 1, position = v_pos
+              WHERE t.id = v_sub.id;
+            END LOOP;
+          END IF;
+          v_pos := task_next_position(p_user, v_pos);
+          UPDATE lists l SET deleted_at = v_now, version = l.version + 1, position = v_pos
+          WHERE l.id = v_list.id RETURNING * INTO v_list_row;
+          v_status := 204;
+        ELSIF v_kind = 'list_restore' THEN
+          IF (SELECT count(*) FROM lists l WHERE l.user_id = p_user AND l.deleted_at IS NULL) >= v_max_lists THEN
+            PERFORM task_fail(v_index, 409, 'list_limit');
+          END IF;
+          v_key := v_list.sort_key;
+          IF EXISTS (SELECT 1 FROM lists l WHERE l.user_id = p_user AND l.deleted_at IS NULL AND l.sort_key = v_key) THEN
+            v_key := list_key_at(p_user, v_list.id, NULL, NULL, false);
+          END IF;
+          v_pos := task_next_position(p_user, v_pos);
+          UPDATE lists l SET deleted_at = NULL, sort_key = v_key, updated_at = v_now, version = l.version + 1, position = v_pos
+          WHERE l.id = v_list.id RETURNING * INTO v_list_row;
+          -- Its tasks come back with it, in their places (nothing could take them meanwhile:
+          -- no task can be added to a list in the trash).
+          FOR v_sub IN SELECT t.id FROM tasks t WHERE t.deleted_with_list = v_list.id AND t.deleted_at IS NOT NULL ORDER BY t.sort_key LOOP
+            v_pos := task_next_position(p_user, v_pos);
+            UPDATE tasks t SET deleted_at = NULL, deleted_with_list = NULL, updated_at = v_now, version = t.version + 1, position = v_pos
+            WHERE t.id = v_sub.id;
+          END LOOP;
+          v_status := 200;
+        END IF;
+      END IF;
+      v_id := v_list_row.id;
+      v_json := CASE WHEN v_status = 204 THEN NULL ELSE list_json(v_list_row) END;
+      v_statuses := v_statuses || v_status;
+      v_ids := v_ids || v_id;
+      v_versions := v_versions || v_list_row.version;
+      v_jsons := v_jsons || v_json;
+      CONTINUE;
+    END IF;
+
+    -------------------------------------------------------------------------------- tasks
+    IF v_kind = 'create' THEN
+      -- Where it goes: its parent's list, the list named, or the Inbox; last among its siblings.
+      v_target_parent := (v_task->>'parent_id')::bigint;
+      v_target_list := (v_task->>'list_id')::bigint;
+      IF v_target_parent IS NOT NULL THEN
+        SELECT * INTO v_old FROM tasks t WHERE t.id = v_target_parent AND t.user_id = p_user AND t.deleted_at IS NULL AND t.parent_id IS NULL;
+        IF NOT FOUND OR v_old.list_id IS DISTINCT FROM COALESCE(v_target_list, v_old.list_id) THEN
+          PERFORM task_fail(v_index, 422, 'parent_id');
+        END IF;
+        v_target_list := v_old.list_id;
+      ELSIF v_target_list IS NOT NULL THEN
+        IF NOT EXISTS (SELECT 1 FROM lists l WHERE l.id = v_target_list AND l.user_id = p_user AND l.deleted_at IS NULL) THEN
+          PERFORM task_fail(v_index, 422, 'list_id');
+        END IF;
+      ELSE
+        SELECT e.inbox, e.pos INTO v_inbox, v_pos FROM list_ensure_inbox(p_user, v_pos) e;
+        v_target_list := v_inbox;
+      END IF;
+      v_key := task_key_at(v_target_list, v_target_parent, 0, NULL, NULL, false);
       v_pos := task_next_position(p_user, v_pos);
       v_id := nextval(pg_get_serial_sequence('tasks', 'id'));
       v_recurrence := NULLIF(v_task->'recurrence', 'null'::jsonb);
       INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position,
-                         recurrence_rule, recurrence_zone, recurrence_anchor, series_id, series_start, series_index)
+                         recurrence_rule, recurrence_zone, recurrence_anchor, series_id, series_start, series_index,
+                         list_id, parent_id, sort_key)
       OVERRIDING SYSTEM VALUE
       VALUES (
         v_id, p_user, v_task->>'title', v_task->>'description', (v_task->>'completed')::boolean,
@@ -194,22 +760,111 @@ BEGIN
         v_recurrence->>'rule', v_recurrence->>'time_zone', v_recurrence->>'anchor',
         CASE WHEN v_recurrence IS NOT NULL THEN v_id END,
         CASE WHEN v_recurrence IS NOT NULL THEN (v_task->>'due_date')::timestamptz END,
-        CASE WHEN v_recurrence IS NOT NULL THEN 1 END)
+        CASE WHEN v_recurrence IS NOT NULL THEN 1 END,
+        v_target_list, v_target_parent, v_key)
       RETURNING * INTO v_row;
+      IF length(v_key) > order_key_rebalance_length() THEN
+        v_pos := task_rebalance(p_user, v_target_list, v_target_parent, v_pos);
+        SELECT * INTO v_row FROM tasks t WHERE t.id = v_id;
+      END IF;
       v_status := 201;
-    ELSE
-      -- The owner is in the WHERE: another user's task is "not there", like a missing one.
-      SELECT * INTO v_old FROM tasks t WHERE t.id = (v_op->>'id')::bigint AND t.user_id = p_user FOR UPDATE;
-      v_status := CASE WHEN NOT FOUND THEN 404 WHEN v_match IS NOT NULL AND NOT (v_old.version = ANY (v_match)) THEN 412 END;
-      IF v_status IS NULL AND v_op->>'op' = 'delete' THEN
+    ELSIF v_kind = 'restore' THEN
+      SELECT * INTO v_old FROM tasks t WHERE t.id = (v_op->>'id')::bigint AND t.user_id = p_user AND t.deleted_at IS NOT NULL FOR UPDATE;
+      IF NOT FOUND THEN
+        PERFORM task_fail(v_index, 404, NULL);
+      END IF;
+      -- Its list, or the Inbox when the list is in the trash too; its parent, or the top level.
+      v_target_list := v_old.list_id;
+      IF NOT EXISTS (SELECT 1 FROM lists l WHERE l.id = v_target_list AND l.deleted_at IS NULL) THEN
+        SELECT e.inbox, e.pos INTO v_inbox, v_pos FROM list_ensure_inbox(p_user, v_pos) e;
+        v_target_list := v_inbox;
+      END IF;
+      v_target_parent := v_old.parent_id;
+      IF v_target_parent IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM tasks t WHERE t.id = v_target_parent AND t.list_id = v_target_list AND t.deleted_at IS NULL AND t.parent_id IS NULL) THEN
+        v_target_parent := NULL;
+      END IF;
+      v_key := v_old.sort_key;
+      IF v_target_list <> v_old.list_id OR v_target_parent IS DISTINCT FROM v_old.parent_id OR EXISTS (
+        SELECT 1 FROM tasks t WHERE t.list_id = v_target_list AND COALESCE(t.parent_id, 0) = COALESCE(v_target_parent, 0)
+          AND t.deleted_at IS NULL AND t.sort_key = v_key) THEN
+        v_key := task_key_at(v_target_list, v_target_parent, v_old.id, NULL, NULL, false);
+      END IF;
+      v_pos := task_next_position(p_user, v_pos);
+      UPDATE tasks t SET deleted_at = NULL, deleted_with_task = NULL, deleted_with_list = NULL, list_id = v_target_list,
+        parent_id = v_target_parent, sort_key = v_key, updated_at = v_now, version = t.version + 1, position = v_pos
+      WHERE t.id = v_old.id RETURNING * INTO v_row;
+      -- The subtasks deleted with it come back with it, in its list.
+      FOR v_sub IN SELECT t.id FROM tasks t WHERE t.deleted_with_task = v_old.id AND t.deleted_at IS NOT NULL ORDER BY t.sort_key LOOP
         v_pos := task_next_position(p_user, v_pos);
-        DELETE FROM tasks t WHERE t.id = v_old.id;
-        INSERT INTO task_tombstones (user_id, position, task_id, deleted_at) VALUES (p_user, v_pos, v_old.id, v_now);
-        v_row := v_old;
+        UPDATE tasks t SET deleted_at = NULL, deleted_with_task = NULL, list_id = v_target_list, updated_at = v_now,
+          version = t.version + 1, position = v_pos
+        WHERE t.id = v_sub.id;
+      END LOOP;
+      v_status := 200;
+    ELSE
+      -- The owner is in the WHERE: another user's task is "not there", like a missing one; so is
+      -- a task in the trash.
+      SELECT * INTO v_old FROM tasks t WHERE t.id = (v_op->>'id')::bigint AND t.user_id = p_user AND t.deleted_at IS NULL FOR UPDATE;
+      IF NOT FOUND THEN
+        PERFORM task_fail(v_index, 404, NULL);
+      END IF;
+      IF v_match IS NOT NULL AND NOT (v_old.version = ANY (v_match)) THEN
+        PERFORM task_fail(v_index, 412, NULL);
+      END IF;
+
+      IF v_kind = 'delete' THEN
+        -- Into the trash, its subtasks with it.
+        FOR v_sub IN SELECT t.id FROM tasks t WHERE t.parent_id = v_old.id AND t.deleted_at IS NULL ORDER BY t.sort_key LOOP
+          v_pos := task_next_position(p_user, v_pos);
+          UPDATE tasks t SET deleted_at = v_now, deleted_with_task = v_old.id, version = t.version + 1, position = v_pos
+          WHERE t.id = v_sub.id;
+        END LOOP;
+        v_pos := task_next_position(p_user, v_pos);
+        UPDATE tasks t SET deleted_at = v_now, deleted_with_task = NULL, deleted_with_list = NULL, version = t.version + 1, position = v_pos
+        WHERE t.id = v_old.id RETURNING * INTO v_row;
         v_status := 204;
-      ELSIF v_status IS NULL THEN
-        IF v_op->>'op' = 'complete' THEN
+      ELSE
+        -- A move, or an update that names another list or parent: where the task goes.
+        IF v_kind = 'move' THEN
+          v_relocate := true;
+          v_target_list := COALESCE((v_op->>'list_id')::bigint, v_old.list_id);
+          v_target_parent := (v_op->>'parent_id')::bigint;
+        ELSIF v_kind = 'update' AND ((v_task ? 'list_id' AND (v_task->>'list_id')::bigint IS DISTINCT FROM v_old.list_id)
+                                  OR (v_task ? 'parent_id' AND (v_task->>'parent_id')::bigint IS DISTINCT FROM v_old.parent_id)) THEN
+          v_relocate := true;
+          v_target_list := COALESCE((v_task->>'list_id')::bigint, v_old.list_id);
+          v_target_parent := CASE WHEN v_task ? 'parent_id' THEN (v_task->>'parent_id')::bigint
+                                  WHEN v_target_list = v_old.list_id THEN v_old.parent_id END;
+        ELSE
+          v_relocate := false;
+        END IF;
+        v_key := v_old.sort_key;
+        IF v_relocate THEN
+          IF NOT EXISTS (SELECT 1 FROM lists l WHERE l.id = v_target_list AND l.user_id = p_user AND l.deleted_at IS NULL) THEN
+            PERFORM task_fail(v_index, 422, 'list_id');
+          END IF;
+          IF v_target_parent IS NOT NULL AND (v_target_parent = v_old.id OR NOT EXISTS (
+              SELECT 1 FROM tasks t WHERE t.id = v_target_parent AND t.user_id = p_user AND t.list_id = v_target_list
+                AND t.deleted_at IS NULL AND t.parent_id IS NULL)
+            OR EXISTS (SELECT 1 FROM tasks t WHERE t.parent_id = v_old.id AND t.deleted_at IS NULL)) THEN
+            -- Not a top-level task of that list, or this task has subtasks of its own: one level deep.
+            PERFORM task_fail(v_index, 422, 'parent_id');
+          END IF;
+          v_key := task_key_at(v_target_list, v_target_parent, v_old.id, (v_op->>'after_id')::bigint, (v_op->>'before_id')::bigint,
+                               v_kind = 'move');
+          IF v_key IS NULL THEN
+            PERFORM task_fail(v_index, 422, CASE WHEN v_op->>'after_id' IS NOT NULL THEN 'after_id' ELSE 'before_id' END);
+          END IF;
+        ELSE
+          v_target_list := v_old.list_id;
+          v_target_parent := v_old.parent_id;
+        END IF;
+
+        IF v_kind = 'complete' THEN
           v_task := jsonb_build_object('completed', COALESCE((v_op->>'completed')::boolean, NOT v_old.completed));
+        ELSIF v_kind = 'move' THEN
+          v_task := '{}';
         END IF;
         -- The task as this operation leaves it, before anything is written.
         v_completed := CASE WHEN v_task ? 'completed' THEN (v_task->>'completed')::boolean ELSE v_old.completed END;
@@ -231,9 +886,9 @@ BEGIN
         v_first := v_completed AND NOT v_old.completed AND v_recurrence IS NOT NULL AND v_old.next_id IS NULL;
         v_next := CASE WHEN v_first THEN p_next->(v_index::text) END;
         IF v_recurrence IS NOT NULL AND v_due IS NULL THEN
-          v_status := 422;
-          v_failure := 'due_date';
-        ELSIF v_first AND (v_next IS NULL OR (v_next->>'version')::integer IS DISTINCT FROM v_old.version) THEN
+          PERFORM task_fail(v_index, 422, 'due_date');
+        END IF;
+        IF v_first AND (v_next IS NULL OR (v_next->>'version')::integer IS DISTINCT FROM v_old.version) THEN
           -- A recurring occurrence completed for the first time, and no next due date for it yet.
           v_needs := v_needs || jsonb_build_object(
             'op', v_index, 'version', v_old.version, 'recurrence', v_recurrence,
@@ -243,48 +898,60 @@ BEGIN
           -- Go on to learn every operation's need; all of it is undone at the end.
           v_next := NULL;
         END IF;
-        IF v_status IS NULL THEN
-          v_pos := task_next_position(p_user, v_pos);
-          v_next_id := NULL;
-          IF v_next->>'due' IS NOT NULL THEN
-            -- The next occurrence: the same task, due when the rule says, in the same series.
-            v_next_id := nextval(pg_get_serial_sequence('tasks', 'id'));
-          END IF;
-          UPDATE tasks t SET
-            title        = CASE WHEN v_task ? 'title' THEN v_task->>'title' ELSE t.title END,
-            description  = CASE WHEN v_task ? 'description' THEN v_task->>'description' ELSE t.description END,
-            completed    = v_completed,
-            completed_at = CASE WHEN NOT v_task ? 'completed' THEN t.completed_at WHEN v_completed THEN COALESCE(t.completed_at, v_now) END,
-            priority     = CASE WHEN v_task ? 'priority' THEN (v_task->>'priority')::task_priority ELSE t.priority END,
-            tags         = CASE WHEN v_task ? 'tags' THEN ARRAY(SELECT jsonb_array_elements_text(v_task->'tags')) ELSE t.tags END,
-            due_date     = v_due,
-            recurrence_rule   = v_recurrence->>'rule',
-            recurrence_zone   = v_recurrence->>'time_zone',
-            recurrence_anchor = v_recurrence->>'anchor',
-            series_id    = v_series_id,
-            series_start = v_series_start,
-            series_index = v_series_index,
-            next_id      = COALESCE(t.next_id, v_next_id),
-            updated_at   = v_now,
-            version      = t.version + 1,
-            position     = v_pos
-          WHERE t.id = v_old.id
-          RETURNING * INTO v_row;
-          IF v_next_id IS NOT NULL THEN
-            v_pos := task_next_position(p_user, v_pos);
-            INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, created_at, updated_at, position,
-                               recurrence_rule, recurrence_zone, recurrence_anchor, series_id, series_start, series_index)
-            OVERRIDING SYSTEM VALUE
-            VALUES (v_next_id, p_user, v_row.title, v_row.description, v_row.priority, v_row.tags, (v_next->>'due')::timestamptz,
-                    v_now, v_now, v_pos, v_row.recurrence_rule, v_row.recurrence_zone, v_row.recurrence_anchor,
-                    v_row.series_id, v_row.series_start, v_row.series_index + 1);
-          END IF;
-          v_status := 200;
+        v_pos := task_next_position(p_user, v_pos);
+        v_next_id := NULL;
+        IF v_next->>'due' IS NOT NULL THEN
+          -- The next occurrence: the same task, due when the rule says, in the same series.
+          v_next_id := nextval(pg_get_serial_sequence('tasks', 'id'));
         END IF;
-      END IF;
-      IF v_status NOT IN (200, 204) THEN
-        RAISE EXCEPTION 'operation % failed with %', v_index, v_status
-          USING ERRCODE = 'TA' || v_status, DETAIL = v_index::text || COALESCE(':' || v_failure, '');
+        UPDATE tasks t SET
+          title        = CASE WHEN v_task ? 'title' THEN v_task->>'title' ELSE t.title END,
+          description  = CASE WHEN v_task ? 'description' THEN v_task->>'description' ELSE t.description END,
+          completed    = v_completed,
+          completed_at = CASE WHEN NOT v_task ? 'completed' THEN t.completed_at WHEN v_completed THEN COALESCE(t.completed_at, v_now) END,
+          priority     = CASE WHEN v_task ? 'priority' THEN (v_task->>'priority')::task_priority ELSE t.priority END,
+          tags         = CASE WHEN v_task ? 'tags' THEN ARRAY(SELECT jsonb_array_elements_text(v_task->'tags')) ELSE t.tags END,
+          due_date     = v_due,
+          recurrence_rule   = v_recurrence->>'rule',
+          recurrence_zone   = v_recurrence->>'time_zone',
+          recurrence_anchor = v_recurrence->>'anchor',
+          series_id    = v_series_id,
+          series_start = v_series_start,
+          series_index = v_series_index,
+          next_id      = COALESCE(t.next_id, v_next_id),
+          list_id      = v_target_list,
+          parent_id    = v_target_parent,
+          sort_key     = v_key,
+          updated_at   = v_now,
+          version      = t.version + 1,
+          position     = v_pos
+        WHERE t.id = v_old.id
+        RETURNING * INTO v_row;
+        IF v_relocate AND v_target_list <> v_old.list_id THEN
+          -- Its subtasks go with it.
+          FOR v_sub IN SELECT t.id FROM tasks t WHERE t.parent_id = v_old.id AND t.deleted_at IS NULL ORDER BY t.sort_key LOOP
+            v_pos := task_next_position(p_user, v_pos);
+            UPDATE tasks t SET list_id = v_target_list, updated_at = v_now, version = t.version + 1, position = v_pos
+            WHERE t.id = v_sub.id;
+          END LOOP;
+        END IF;
+        IF v_next_id IS NOT NULL THEN
+          -- Right after the completed occurrence among its siblings.
+          v_key := task_key_at(v_row.list_id, v_row.parent_id, v_next_id, v_row.id, NULL, false);
+          v_pos := task_next_position(p_user, v_pos);
+          INSERT INTO tasks (id, user_id, title, description, priority, tags, due_date, created_at, updated_at, position,
+                             recurrence_rule, recurrence_zone, recurrence_anchor, series_id, series_start, series_index,
+                             list_id, parent_id, sort_key)
+          OVERRIDING SYSTEM VALUE
+          VALUES (v_next_id, p_user, v_row.title, v_row.description, v_row.priority, v_row.tags, (v_next->>'due')::timestamptz,
+                  v_now, v_now, v_pos, v_row.recurrence_rule, v_row.recurrence_zone, v_row.recurrence_anchor,
+                  v_row.series_id, v_row.series_start, v_row.series_index + 1, v_row.list_id, v_row.parent_id, v_key);
+        END IF;
+        IF length(v_key) > order_key_rebalance_length() THEN
+          v_pos := task_rebalance(p_user, v_row.list_id, v_row.parent_id, v_pos);
+          SELECT * INTO v_row FROM tasks t WHERE t.id = v_old.id;
+        END IF;
+        v_status := 200;
       END IF;
     END IF;
 
@@ -309,7 +976,7 @@ BEGIN
     WHERE k.user_id = p_user AND k.key = p_key;
   END IF;
   EXCEPTION WHEN SQLSTATE 'TA000' THEN
-    -- A failure (TA + its status, DETAIL "index" or "index:path"), or next due dates needed (TANXT).
+    -- A failure (TA + its status, DETAIL "index" or "index:detail"), or next due dates needed (TANXT).
     GET STACKED DIAGNOSTICS v_code = RETURNED_SQLSTATE, v_detail = PG_EXCEPTION_DETAIL;
     IF v_code = 'TANXT' THEN
       RETURN QUERY SELECT (n->>'op')::integer, 0, NULL::bigint, NULL::integer, n::text, NULL::bigint, false, false

@@ -7,7 +7,8 @@ import { Budget, BudgetExceeded } from "../recurrence/budget.ts";
 import { nextDue } from "../recurrence/next.ts";
 import { parseRecurrence, type Recurrence } from "../recurrence/schema.ts";
 import type { Keyset } from "../schemas/cursor.ts";
-import type { ListQuery, SortKey } from "../schemas/list.ts";
+import type { ListQuery, SortKey } from "../schemas/listing.ts";
+import type { ListInput, ListPatch } from "../schemas/lists.ts";
 import type { TaskInput, TaskPatch } from "../schemas/task.ts";
 import type { Db } from "./client.ts";
 import { join, type Sql, sql } from "./sql.ts";
@@ -23,14 +24,51 @@ export interface StoredTask {
   json: string;
 }
 
-/** One operation of a write (API.md "Batch"), with validated input; if_match null: unconditional. */
+/** A list as stored: the same shape (its JSON built by list_json). */
+export type StoredList = StoredTask;
+
+type IfMatch = number[] | null;
+
+/**
+ * One operation of a write (docs/api.md "Batch"), with validated input; if_match null:
+ * unconditional. Task operations, then list operations (each result's JSON is then a list's).
+ */
 export type Operation =
   | { op: "create"; task: TaskInput }
-  | { op: "update"; id: number; task: TaskPatch; if_match: number[] | null }
-  | { op: "complete"; id: number; completed: boolean | null; if_match: number[] | null }
-  | { op: "delete"; id: number; if_match: number[] | null };
+  | { op: "update"; id: number; task: TaskPatch; if_match: IfMatch }
+  | { op: "complete"; id: number; completed: boolean | null; if_match: IfMatch }
+  | { op: "delete"; id: number; if_match: IfMatch }
+  | {
+      op: "move";
+      id: number;
+      /** null: the task's own list. */
+      list_id: number | null;
+      /** null: the top level. */
+      parent_id: number | null;
+      /** Neither: first among its new siblings. */
+      after_id: number | null;
+      before_id: number | null;
+      if_match: IfMatch;
+    }
+  | { op: "restore"; id: number }
+  | { op: "list_create"; list: ListInput }
+  | { op: "list_update"; id: number; list: ListPatch; if_match: IfMatch }
+  | { op: "list_move"; id: number; after_id: number | null; before_id: number | null; if_match: IfMatch }
+  | { op: "list_delete"; id: number; move_to: number | null; if_match: IfMatch }
+  | { op: "list_restore"; id: number };
+
+/** Whether an operation writes a list (its result's JSON is a list's) rather than a task. */
+export const isListOperation = (operation: Operation): boolean => operation.op.startsWith("list_");
 
 export type OperationResult = { status: 200 | 201; task: StoredTask } | { status: 204; id: number };
+
+/**
+ * Why a write changed nothing, at one operation: no task (missing) or list (list_missing) there,
+ * a stale If-Match (stale), a field naming what cannot be (invalid, with its path: list_id,
+ * parent_id, after_id, before_id, move_to, due_date), a recurrence budget spent (too_complex),
+ * the Inbox deleted (inbox), or one list too many (list_limit).
+ */
+export type FailureReason = "missing" | "list_missing" | "stale" | "invalid" | "too_complex" | "inbox" | "list_limit";
 
 /** The outcome of a write of one or more operations. */
 export type WriteOutcome =
@@ -44,25 +82,20 @@ export type WriteOutcome =
       /** Someone may be listening on /live for this user: announce the write (src/live/notify.ts). */
       live: boolean;
     }
-  /**
-   * Nothing was written: operation `operation` found no task (missing), a stale If-Match (stale),
-   * would leave a recurring task without a due date (invalid), or completes a recurring task whose
-   * next due date the request's occurrence budget could not pay for (too_complex).
-   */
-  | { kind: "failed"; operation: number; reason: "missing" | "stale" | "invalid" | "too_complex"; path?: string }
+  /** Nothing was written: operation `operation` failed for `reason` (see FailureReason). */
+  | { kind: "failed"; operation: number; reason: FailureReason; path?: string }
   | { kind: "in_flight" }
   | { kind: "key_reused" };
 
 /** A write's outcome once an Idempotency-Key conflict is out of the way: written, or failed at an operation. */
 export type Settled = Exclude<WriteOutcome, { kind: "in_flight" | "key_reused" }>;
 
-/** The outcome of a write to one existing task. */
+/** The outcome of a write to one existing task or list. */
 export type Written =
   | { kind: "written"; task: StoredTask }
-  | { kind: "stale" }
-  | { kind: "missing" }
-  | { kind: "invalid"; path: string }
-  | { kind: "too_complex" };
+  | { kind: "deleted" }
+  | { kind: Exclude<FailureReason, "invalid"> }
+  | { kind: "invalid"; path: string };
 
 interface WriteRow {
   op: number;
@@ -95,12 +128,14 @@ const NEXT_ATTEMPTS = 3;
 function failure(status: number, operation: number, detail?: string): WriteOutcome | undefined {
   switch (status) {
     case 404:
-      return { kind: "failed", operation, reason: "missing" };
+      return { kind: "failed", operation, reason: detail === "list" ? "list_missing" : "missing" };
     case 412:
       return { kind: "failed", operation, reason: "stale" };
     case 422:
       return operation < 0 ? { kind: "key_reused" } : { kind: "failed", operation, reason: "invalid", path: detail ?? "due_date" };
     case 409:
+      if (detail === "inbox") return { kind: "failed", operation, reason: "inbox" };
+      if (detail === "list_limit") return { kind: "failed", operation, reason: "list_limit" };
       return { kind: "in_flight" };
     default:
       return undefined;
@@ -181,14 +216,14 @@ async function writeOnce(
   };
 }
 
-/** The outcome of a write of one operation on an existing task, as a single-task route answers it. */
+/** The outcome of a write of one operation, as a single-resource route answers it. */
 export function single(outcome: Settled): Written {
   switch (outcome.kind) {
     case "failed":
       return outcome.reason === "invalid" ? { kind: "invalid", path: outcome.path ?? "due_date" } : { kind: outcome.reason };
     case "written": {
       const [only] = outcome.results;
-      if (only === undefined || only.status === 204) return { kind: "missing" };
+      if (only === undefined || only.status === 204) return { kind: "deleted" };
       return { kind: "written", task: only.task };
     }
   }
@@ -199,7 +234,7 @@ const timestamp = (column: Sql) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YY
 
 /** The statement of GET …/tasks/{id} (also run by the benchmark's floor Worker). */
 export const findTaskStatement = (userId: string, id: number): Sql =>
-  sql`SELECT t.id, t.version, task_json(t) AS json FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId}`;
+  sql`SELECT t.id, t.version, task_json(t) AS json FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId} AND t.deleted_at IS NULL`;
 
 export async function findTask(db: Db, userId: string, id: number): Promise<StoredTask | undefined> {
   const [row] = await db.query<{ id: string; version: number; json: string }>(findTaskStatement(userId, id));
@@ -213,6 +248,9 @@ const SORT_COLUMNS: Record<SortKey, Sql> = {
   due_date: sql`t.due_date`,
   priority: sql`t.priority`,
   title: sql`t.title`,
+  // A list's tasks: the top level first, then each parent's subtasks, each group by its keys
+  // (the order of the unique index tasks_list_order).
+  position: sql`COALESCE(t.parent_id, 0), t.sort_key`,
 };
 
 /** Each sort key's value as the cursor carries it (the API's own text for timestamps). */
@@ -222,16 +260,24 @@ const CURSOR_VALUES: Record<SortKey, Sql> = {
   due_date: timestamp(sql`t.due_date`),
   priority: sql`t.priority::text`,
   title: sql`t.title`,
+  position: sql`COALESCE(t.parent_id, 0) || ':' || t.sort_key`,
 };
 
-/** A cursor's value as its column's type. */
+/** A cursor's value as its column's type (position's: its parent, then its key). */
 const CURSOR_CASTS: Record<SortKey, (value: string) => Sql> = {
   created_at: (value) => sql`${value}::timestamptz`,
   updated_at: (value) => sql`${value}::timestamptz`,
   due_date: (value) => sql`${value}::timestamptz`,
   priority: (value) => sql`${value}::task_priority`,
   title: (value) => sql`${value}::text`,
+  position: (value) => sql`${cursorPart(value, 0)}::bigint, ${cursorPart(value, 1)}::text COLLATE "C"`,
 };
+
+/** The parts of a position cursor's value, "parent:key" (checked by src/schemas/cursor.ts). */
+function cursorPart(value: string, index: 0 | 1): string {
+  const separator = value.indexOf(":");
+  return index === 0 ? value.slice(0, separator) : value.slice(separator + 1);
+}
 
 /** The expression of the trigram index tasks_user_text_trgm (migrations/0007), exactly. */
 const SEARCHED_TEXT = sql`(t.title || ' ' || coalesce(t.description, ''))`;
@@ -250,7 +296,9 @@ export interface Page {
 
 /** The WHERE of a list: the owner, the filters, and the keyset after `cursor`. */
 function listConditions(userId: string, query: ListQuery, cursor: Keyset | undefined): Sql {
-  const where = [sql`t.user_id = ${userId}`];
+  const where = [sql`t.user_id = ${userId}`, sql`t.deleted_at IS NULL`];
+  if (query.list_id !== undefined) where.push(sql`t.list_id = ${query.list_id}::bigint`);
+  if (query.parent_id !== undefined) where.push(sql`COALESCE(t.parent_id, 0) = ${query.parent_id}::bigint`);
   if (query.status === "pending") where.push(sql`NOT t.completed`);
   if (query.status === "completed") where.push(sql`t.completed`);
   if (query.priority !== undefined) where.push(sql`t.priority = ${query.priority}::task_priority`);
@@ -291,7 +339,7 @@ export function listStatement(userId: string, query: ListQuery, cursor: Keyset |
       SELECT t.id, task_json(t) AS json, ${CURSOR_VALUES[key]} AS cursor_value
       FROM tasks t
       WHERE ${listConditions(userId, query, cursor)}
-      ORDER BY ${SORT_COLUMNS[key]} ${direction}${nulls}, t.id ${direction}
+      ORDER BY ${key === "position" ? sql`COALESCE(t.parent_id, 0) ${direction}, t.sort_key` : SORT_COLUMNS[key]} ${direction}${nulls}, t.id ${direction}
       LIMIT ${query.limit + 1}::integer`;
 }
 
@@ -328,7 +376,7 @@ export async function findSeries(db: Db, userId: string, id: number): Promise<Se
   }>(sql`
     SELECT t.recurrence_rule AS rule, t.recurrence_zone AS zone, t.recurrence_anchor AS anchor,
            ${timestamp(sql`t.due_date`)} AS due, ${timestamp(sql`t.series_start`)} AS start, t.series_index AS index
-    FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId}`);
+    FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId} AND t.deleted_at IS NULL`);
   if (row === undefined) return undefined;
   return {
     recurrence:

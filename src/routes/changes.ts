@@ -1,4 +1,4 @@
-// GET /api/{user_id}/changes: what changed since a cursor (API.md "Changes"), one statement.
+// GET /api/{user_id}/changes: what changed since a cursor (docs/api.md "Changes"), one statement.
 import { changesSince } from "../db/changes.ts";
 import type { AuthedRequest } from "../http/context.ts";
 import { jsonText } from "../http/json.ts";
@@ -17,7 +17,7 @@ export async function listChanges(request: AuthedRequest, _env: unknown, ctx: Ex
       throw invalid("since", "is not a cursor this API issued for this user; sync again without since");
     case "page":
       return jsonText(
-        `{"changes":[${page.changes.join(",")}],"cursor":"${encodeChangesCursor(page.position)}","has_more":${page.hasMore}}`,
+        `{"changes":[${page.changes.join(",")}],"lists":[${page.lists.join(",")}],"cursor":"${encodeChangesCursor(page.position)}","has_more":${page.hasMore}}`,
       );
   }
 }

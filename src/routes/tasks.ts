@@ -8,11 +8,12 @@ import type { AuthedRequest } from "../http/context.ts";
 import { idempotencyKey } from "../http/idempotency.ts";
 import { jsonText } from "../http/json.ts";
 import { validate } from "../http/validate.ts";
-import { invalid, preconditionFailed, recurrenceTooComplex, taskNotFound } from "../problems.ts";
+import { invalid, taskNotFound } from "../problems.ts";
 import { decodeCursor, encodeCursor } from "../schemas/cursor.ts";
-import { parseListQuery } from "../schemas/list.ts";
-import { CompleteInput, RECURRENCE_WITHOUT_DUE, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
+import { parseListQuery } from "../schemas/listing.ts";
+import { CompleteInput, MoveInput, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
 import { dbFor, writeTasks } from "./database.ts";
+import { failureProblem } from "./outcomes.ts";
 
 /** The {id} of the path: a positive integer, else 422. */
 export function taskId(request: AuthedRequest): number {
@@ -32,14 +33,12 @@ function writtenResponse(outcome: tasks.Written): Response {
   switch (outcome.kind) {
     case "written":
       return taskResponse(outcome.task);
-    case "stale":
-      throw preconditionFailed();
-    case "missing":
-      throw taskNotFound();
+    case "deleted":
+      return new Response(null, { status: 204 });
     case "invalid":
-      throw invalid(outcome.path, RECURRENCE_WITHOUT_DUE);
-    case "too_complex":
-      throw recurrenceTooComplex();
+      throw failureProblem("invalid", outcome.path, { list: false, prefix: "" });
+    default:
+      throw failureProblem(outcome.kind, undefined, { list: false, prefix: "" });
   }
 }
 
@@ -82,7 +81,8 @@ export async function createTask(request: AuthedRequest, env: Env, ctx: Executio
   const outcome = await writeTasks(request, env, ctx, [{ op: "create", task }], { key, body: task });
   switch (outcome.kind) {
     case "failed":
-      throw new Error("a create cannot fail on a task");
+      // A list_id or parent_id that is not there.
+      throw failureProblem(outcome.reason, outcome.path, { list: false, prefix: "" });
     case "written": {
       const [created] = outcome.results;
       if (created === undefined || created.status === 204) throw new Error("task_write created nothing");
@@ -114,9 +114,34 @@ export async function completeTask(request: AuthedRequest, env: Env, ctx: Execut
   return writtenResponse(await writeOne(request, env, ctx, { op: "complete", id, completed, if_match: ifMatch(request) }));
 }
 
+/** Into the trash, its subtasks with it: restorable for 30 days (…/restore). */
 export async function deleteTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const id = taskId(request);
-  const outcome = await writeTasks(request, env, ctx, [{ op: "delete", id, if_match: ifMatch(request) }]);
-  if (outcome.kind === "failed") throw outcome.reason === "stale" ? preconditionFailed() : taskNotFound();
-  return new Response(null, { status: 204 });
+  return writtenResponse(await writeOne(request, env, ctx, { op: "delete", id, if_match: ifMatch(request) }));
+}
+
+/** POST …/move (Google Tasks' move): another list, parent or place among its siblings; the id stays. */
+export async function moveTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const id = taskId(request);
+  const move = validate(MoveInput, await requireJsonObject(request));
+  return writtenResponse(
+    await writeOne(request, env, ctx, {
+      op: "move",
+      id,
+      list_id: move.list_id ?? null,
+      parent_id: move.parent_id ?? null,
+      after_id: move.after_id ?? null,
+      before_id: move.before_id ?? null,
+      if_match: ifMatch(request),
+    }),
+  );
+}
+
+/** POST …/restore: out of the trash, with the subtasks that went with it; 404 when not in the trash. */
+export async function restoreTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const id = taskId(request);
+  await readJsonObject(request);
+  const outcome = await writeOne(request, env, ctx, { op: "restore", id });
+  if (outcome.kind === "missing") throw taskNotFound("task not found in the trash");
+  return writtenResponse(outcome);
 }

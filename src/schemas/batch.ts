@@ -1,12 +1,14 @@
-// POST /api/{user_id}/tasks/batch: 1 to 100 operations (API.md "Batch"), each validated with the
-// rules of its single-task route: create as POST, update as PATCH, complete as /complete.
+// POST /api/{user_id}/tasks/batch: 1 to 100 operations (docs/api.md "Batch"), each validated with
+// the rules of its own route: create as POST, update as PATCH, complete as /complete, move as
+// /move; the list operations as the list routes.
 import * as v from "valibot";
 import { type FieldError, validationFailed } from "../problems.ts";
-import { TaskInput, TaskPatch, withoutReadOnly } from "./task.ts";
+import { ListInput, ListPatch, listWithoutReadOnly } from "./lists.ts";
+import { MoveInput, TaskInput, TaskPatch, withoutReadOnly } from "./task.ts";
 
 export const MAX_OPERATIONS = 100;
 
-const ID_MESSAGE = "must be a task id (a positive integer)";
+const ID_MESSAGE = "must be an id (a positive integer)";
 const Id = v.pipe(v.number(ID_MESSAGE), v.safeInteger(ID_MESSAGE), v.minValue(1, ID_MESSAGE));
 const IfMatch = v.pipe(
   v.string('must be an ETag such as "\\"3\\"", as a string'),
@@ -23,6 +25,20 @@ const TaskBody = v.custom<Record<string, unknown>>(
 );
 const UNKNOWN = "is not accepted in this operation";
 
+export const OPERATION_NAMES = [
+  "create",
+  "update",
+  "complete",
+  "delete",
+  "move",
+  "restore",
+  "list_create",
+  "list_update",
+  "list_move",
+  "list_delete",
+  "list_restore",
+] as const;
+
 /** An operation's shape; its task is checked after, against the schema of its route. */
 const OperationShape = v.variant(
   "op",
@@ -34,15 +50,32 @@ const OperationShape = v.variant(
       UNKNOWN,
     ),
     v.strictObject({ op: v.literal("delete"), id: Id, if_match: v.optional(IfMatch) }, UNKNOWN),
+    v.object({ op: v.literal("move"), id: Id, if_match: v.optional(IfMatch) }),
+    v.strictObject({ op: v.literal("restore"), id: Id }, UNKNOWN),
+    v.strictObject({ op: v.literal("list_create"), list: TaskBody }, UNKNOWN),
+    v.strictObject({ op: v.literal("list_update"), id: Id, list: TaskBody, if_match: v.optional(IfMatch) }, UNKNOWN),
+    v.strictObject(
+      { op: v.literal("list_move"), id: Id, after_id: v.optional(Id), before_id: v.optional(Id), if_match: v.optional(IfMatch) },
+      UNKNOWN,
+    ),
+    v.strictObject({ op: v.literal("list_delete"), id: Id, move_to: v.optional(Id), if_match: v.optional(IfMatch) }, UNKNOWN),
+    v.strictObject({ op: v.literal("list_restore"), id: Id }, UNKNOWN),
   ],
-  'must be one of "create", "update", "complete", "delete"',
+  `must be one of ${OPERATION_NAMES.map((name) => `"${name}"`).join(", ")}`,
 );
 
 export type Operation =
   | { op: "create"; task: TaskInput }
   | { op: "update"; id: number; task: TaskPatch; if_match?: string | undefined }
   | { op: "complete"; id: number; completed?: boolean | undefined; if_match?: string | undefined }
-  | { op: "delete"; id: number; if_match?: string | undefined };
+  | { op: "delete"; id: number; if_match?: string | undefined }
+  | ({ op: "move"; id: number; if_match?: string | undefined } & MoveInput)
+  | { op: "restore"; id: number }
+  | { op: "list_create"; list: ListInput }
+  | { op: "list_update"; id: number; list: ListPatch; if_match?: string | undefined }
+  | { op: "list_move"; id: number; after_id?: number | undefined; before_id?: number | undefined; if_match?: string | undefined }
+  | { op: "list_delete"; id: number; move_to?: number | undefined; if_match?: string | undefined }
+  | { op: "list_restore"; id: number };
 
 export const Batch = v.strictObject(
   {
@@ -66,7 +99,35 @@ function parseOperation(input: unknown): Operation | FieldError[] {
   const shape = v.safeParse(OperationShape, input);
   if (!shape.success) return errorsOf(shape.issues, "");
   const operation = shape.output;
-  if (operation.op === "delete" || operation.op === "complete") return operation;
+  switch (operation.op) {
+    case "delete":
+    case "complete":
+    case "restore":
+    case "list_move":
+    case "list_delete":
+    case "list_restore":
+      return operation;
+    case "move": {
+      // The move's own fields are its route's body: checked by that schema.
+      const { op, id, if_match, ...fields } = input as Record<string, unknown>;
+      const move = v.safeParse(MoveInput, fields);
+      if (!move.success) return errorsOf(move.issues, "");
+      return {
+        op: "move",
+        id: operation.id,
+        ...(operation.if_match === undefined ? {} : { if_match: operation.if_match }),
+        ...move.output,
+      };
+    }
+    case "list_create": {
+      const list = v.safeParse(ListInput, listWithoutReadOnly(operation.list));
+      return list.success ? { op: "list_create", list: list.output } : errorsOf(list.issues, "list.");
+    }
+    case "list_update": {
+      const list = v.safeParse(ListPatch, listWithoutReadOnly(operation.list));
+      return list.success ? { ...operation, list: list.output } : errorsOf(list.issues, "list.");
+    }
+  }
   const body = withoutReadOnly(operation.task);
   if (operation.op === "create") {
     const task = v.safeParse(TaskInput, body);

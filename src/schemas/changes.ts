@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { validate } from "../http/validate.ts";
 import { invalid } from "../problems.ts";
-import { queryObject } from "./list.ts";
+import { queryObject } from "./listing.ts";
 
 export const DEFAULT_CHANGES_LIMIT = 500;
 export const MAX_CHANGES_LIMIT = 1000;

@@ -2,7 +2,7 @@
 // value and id, as base64url JSON. A cursor that does not decode to exactly that is a 422.
 import * as v from "valibot";
 import { invalid } from "../problems.ts";
-import type { Sort, SortKey } from "./list.ts";
+import type { Sort, SortKey } from "./listing.ts";
 import { Priority, Timestamp, Title } from "./task.ts";
 
 /** Where a page ends: the last row's sort value (null: a task without due date) and id. */
@@ -24,6 +24,8 @@ const VALUE_SCHEMAS: Record<SortKey, v.GenericSchema<unknown, string | null>> = 
   priority: Priority,
   // Titles are stored trimmed, so a cursor's title is as well.
   title: Title,
+  // The task's parent (0: top level) and its order key, which together place it in a list.
+  position: v.pipe(v.string(), v.regex(/^(0|[1-9][0-9]{0,15}):[0-9A-Za-z]{1,64}$/)),
 };
 
 function encodeBase64Url(text: string): string {

@@ -1,7 +1,7 @@
 // GET /api/{user_id}/tasks/{id}/occurrences: its one query parameter.
 import * as v from "valibot";
 import { validate } from "../http/validate.ts";
-import { queryObject } from "./list.ts";
+import { queryObject } from "./listing.ts";
 
 export const MAX_OCCURRENCES = 100;
 const message = `must be an integer from 1 to ${MAX_OCCURRENCES}`;

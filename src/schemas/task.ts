@@ -5,9 +5,32 @@ import { ANCHORS, Recurrence } from "../recurrence/schema.ts";
 import { parseTimestamp } from "./timestamp.ts";
 
 export const PRIORITIES = ["low", "medium", "high"] as const;
-const WRITABLE_FIELDS = ["title", "description", "completed", "priority", "tags", "due_date", "recurrence"] as const;
-/** Sent back by clients that PUT an object they read; ignored, never an error. */
-const READ_ONLY_FIELDS = ["id", "user_id", "completed_at", "created_at", "updated_at", "version", "series_id", "next_id"] as const;
+const WRITABLE_FIELDS = [
+  "title",
+  "description",
+  "completed",
+  "priority",
+  "tags",
+  "due_date",
+  "recurrence",
+  "list_id",
+  "parent_id",
+] as const;
+/**
+ * Sent back by clients that PUT an object they read; ignored, never an error. `position` is the
+ * task's order key: it changes only by POST …/move (or a list_id or parent_id that moves it).
+ */
+const READ_ONLY_FIELDS = [
+  "id",
+  "user_id",
+  "completed_at",
+  "created_at",
+  "updated_at",
+  "version",
+  "series_id",
+  "next_id",
+  "position",
+] as const;
 
 /** Length in Unicode code points, as the contract counts characters. */
 const codePoints = (text: string) => {
@@ -70,6 +93,13 @@ export const Timestamp = v.pipe(
 );
 const DueDate = v.nullable(Timestamp);
 
+/** The id of a task or a list named in a body or query: a positive integer. */
+export const RecordId = v.pipe(
+  v.number("must be a positive integer"),
+  v.safeInteger("must be a positive integer"),
+  v.minValue(1, "must be a positive integer"),
+);
+
 const UNKNOWN_FIELD = "is not a writable field";
 
 /** A recurring task without a due date: on `due_date`, from the schemas here or from the database. */
@@ -86,6 +116,9 @@ export const TaskInput = v.pipe(
       tags: v.optional(Tags, []),
       due_date: v.optional(DueDate, null),
       recurrence: v.optional(v.nullable(Recurrence), null),
+      // Absent: the parent's list, else the Inbox; a subtask's parent is a top-level task of it.
+      list_id: v.optional(RecordId),
+      parent_id: v.optional(v.nullable(RecordId)),
     },
     UNKNOWN_FIELD,
   ),
@@ -107,6 +140,9 @@ export const TaskPatch = v.pipe(
       tags: v.optional(Tags),
       due_date: v.optional(DueDate),
       recurrence: v.optional(v.nullable(Recurrence)),
+      // Another list or parent moves the task there, last among its new siblings (as …/move).
+      list_id: v.optional(RecordId),
+      parent_id: v.optional(v.nullable(RecordId)),
     },
     UNKNOWN_FIELD,
   ),
@@ -120,6 +156,32 @@ export const TaskPatch = v.pipe(
   v.metadata({ minProperties: 1 }),
 );
 export type TaskPatch = v.InferOutput<typeof TaskPatch>;
+
+/**
+ * POST …/move (Google Tasks' move): where the task goes. `list_id` absent: its own list;
+ * `parent_id` absent or null: the top level; right after `after_id` or right before `before_id`
+ * (a task among its new siblings), else first.
+ */
+export const MoveInput = v.pipe(
+  v.strictObject(
+    {
+      list_id: v.optional(RecordId),
+      parent_id: v.optional(v.nullable(RecordId)),
+      after_id: v.optional(RecordId),
+      before_id: v.optional(RecordId),
+    },
+    "is not accepted here; send list_id, parent_id, after_id or before_id",
+  ),
+  v.forward(
+    v.partialCheck(
+      [["after_id"], ["before_id"]],
+      (move) => move.after_id === undefined || move.before_id === undefined,
+      "cannot be sent with after_id",
+    ),
+    ["before_id"],
+  ),
+);
+export type MoveInput = v.InferOutput<typeof MoveInput>;
 
 /** PATCH .../complete with a body: sets the flag instead of toggling it. */
 export const CompleteInput = v.strictObject({ completed: Completed }, "is not accepted here; send only completed");
@@ -143,6 +205,9 @@ export const Task = v.strictObject({
   recurrence: v.nullable(v.strictObject({ rule: v.string(), time_zone: v.string(), anchor: v.picklist(ANCHORS) })),
   series_id: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
   next_id: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  list_id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  parent_id: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  position: v.pipe(v.string(), v.metadata({ description: "The task's order key among its siblings: sort by it, byte by byte." })),
 });
 
 /** The body without the read-only fields a client may echo back. */
