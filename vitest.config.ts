@@ -31,6 +31,10 @@ const NOT_TRANSPORT_BOUND = [
   // projects; the API it calls is the same on both transports.
   "test/client.test.ts",
   "test/client-package.test.ts",
+  // A migration run on a database of its own, checked with SQL on a direct connection: no Worker.
+  "test/migration-lists.test.ts",
+  // The order-key functions against the library they port, in SQL on a direct connection.
+  "test/order-key.test.ts",
   // Tools: `npm run dev` (which always binds Hyperdrive), `npm run token`, the suite's own pooler.
   "test/dev.test.ts",
   "test/token-script.test.ts",

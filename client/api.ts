@@ -11,7 +11,17 @@ export type Task = components["schemas"]["Task"];
 export type NewTask = JsonBody<operations["createTask"]>;
 /** The body of an update (PATCH or PUT /tasks/{id}): any non-empty subset of the writable fields. */
 export type TaskUpdate = JsonBody<operations["patchTask"]>;
+/** A task's change in /changes: `{op: "upsert", task}` or `{op: "delete", id}` (a delete also when it went to the trash). */
 export type Change = components["schemas"]["Change"];
+export type List = components["schemas"]["List"];
+/** The body of a create (POST /lists): `name`, and `color` (#rrggbb or null) if you like. */
+export type NewList = JsonBody<operations["createList"]>;
+/** The body of an update (PATCH or PUT /lists/{list_id}): `name`, `color` or both. */
+export type ListUpdate = JsonBody<operations["patchList"]>;
+/** A list's change in /changes (its `lists` array): `{op: "upsert", list}` or `{op: "delete", id}`. */
+export type ListChange = components["schemas"]["ListChange"];
+/** An entry of GET /trash: `{type: "task", task, deleted_at, purge_at}` or `{type: "list", list, …}`. */
+export type TrashEntry = components["schemas"]["TrashEntry"];
 export type Problem = components["schemas"]["Problem"];
 /** The stable identity of a problem (`task_not_found`, `validation_failed`, …): branch on it. */
 export type ProblemCode = Problem["code"];
@@ -61,7 +71,7 @@ export function unwrap<Result extends { data?: unknown; error?: Problem }>(resul
 type Success<Result extends { data?: unknown }> = Extract<Result, { error?: undefined }>["data"];
 
 /**
- * The `cursor` of the next page of GET /tasks, from the response's `Link: <…>; rel="next"`, or
+ * The `cursor` of the next page of GET /tasks (or GET /trash), from the response's `Link: <…>; rel="next"`, or
  * undefined on the last page. The link may be relative (an API without PUBLIC_URL sends it so):
  * it is resolved against the response's URL.
  */

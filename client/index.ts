@@ -5,6 +5,10 @@
 export {
   type Change,
   createTaskClient,
+  type List,
+  type ListChange,
+  type ListUpdate,
+  type NewList,
   type NewTask,
   nextCursor,
   type Problem,
@@ -14,9 +18,10 @@ export {
   type TaskClient,
   type TaskClientOptions,
   type TaskUpdate,
+  type TrashEntry,
   unwrap,
 } from "./api.js";
-export { pullChanges } from "./changes.js";
+export { type PullOptions, pullChanges } from "./changes.js";
 export {
   BEARER_PREFIX,
   type Changed,

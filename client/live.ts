@@ -1,8 +1,8 @@
 // GET /api/{user_id}/live for a frontend: the WebSocket that says when the user's tasks changed,
 // turned into pulls of /changes, so a local copy follows every device's writes. The token travels
 // as a subprotocol (a browser cannot set Authorization on a WebSocket), never in the URL.
-import { type Change, createTaskClient, TaskApiError } from "./api.js";
-import { pullChanges } from "./changes.js";
+import { type Change, createTaskClient, type ListChange, TaskApiError } from "./api.js";
+import { type PullOptions, pullChanges } from "./changes.js";
 
 // The protocol, restated from the API's src/live/protocol.ts so that this package stands alone
 // (test/client.test.ts checks that the two agree).
@@ -69,7 +69,12 @@ export interface WatchOptions {
   cursor?: string | undefined;
   /** Each change pulled, in commit order: store the task of an upsert, drop the id of a delete. */
   onChange: (change: Change) => void;
-  /** The cursor was too old (410 cursor_expired): clear the local copy; a full sync follows. */
+  /**
+   * Each list change pulled, as pullChanges' `onList` (before the task changes of the same page):
+   * store the list of an upsert, drop the id of a delete. Without it, list changes are skipped.
+   */
+  onList?: ((change: ListChange) => void) | undefined;
+  /** The cursor was too old (410 cursor_expired): clear the local copy (lists too); a full sync follows. */
   onReset: () => void;
   /** After each pull that succeeded: the cursor to keep, saved together with the local copy. */
   onSync?: ((cursor: string) => void) | undefined;
@@ -118,6 +123,10 @@ export function watchChanges(options: WatchOptions): () => void {
   const apply = (change: Change) => {
     if (!stopped) options.onChange(change);
   };
+  const applyList = (change: ListChange) => {
+    if (!stopped) options.onList?.(change);
+  };
+  const pullOptions: PullOptions = options.onList === undefined ? {} : { onList: applyList };
 
   async function connect(): Promise<void> {
     timer = undefined;
@@ -186,12 +195,12 @@ export function watchChanges(options: WatchOptions): () => void {
       do {
         pullAgain = false;
         try {
-          cursor = await pullChanges(api, userId, cursor, apply);
+          cursor = await pullChanges(api, userId, cursor, apply, pullOptions);
         } catch (error) {
           if (!(error instanceof TaskApiError && error.code === "cursor_expired") || stopped) throw error;
           cursor = undefined;
           options.onReset();
-          cursor = await pullChanges(api, userId, cursor, apply);
+          cursor = await pullChanges(api, userId, cursor, apply, pullOptions);
         }
         if (stopped) return;
         failures = 0;

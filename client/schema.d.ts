@@ -36,12 +36,126 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What changed since a cursor: upserts and deletes in commit order
-         * @description Without since: every current task as an upsert. With since: every task created, changed or deleted after that cursor was issued, each at most once, in its latest state, in commit order. While has_more is true, ask again with the returned cursor. Deletions are kept at least 30 days; an older cursor is a 410 cursor_expired (sync again without since).
+         * What changed since a cursor: upserts and deletes of tasks and lists, in commit order
+         * @description Without since: every current task (in changes) and list (in lists) as an upsert; the Inbox is created first if missing, so a full sync always includes it. With since: every task and list created, changed or deleted after that cursor was issued, each at most once, in its latest state, in commit order within each array. Tasks and lists are one feed: the cursor covers both, and limit counts both together. A task or list moved to the trash is a delete (so are the subtasks and tasks that went with it); restored, it is an upsert again. While has_more is true, ask again with the returned cursor: a task may name a list that arrives on a later page of the same pull. Deletions are kept at least 30 days; an older cursor is a 410 cursor_expired (sync again without since).
          */
         get: operations["listChanges"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The user's lists, in their order
+         * @description Every list (at most 500, so no pages), sorted by position: the order the user arranged (POST …/move). A list's position is an order key: sort by it byte by byte (not by locale); the server computes it. The Inbox, every user's default list, is created on first use: this read creates it if missing (a change like any write). Lists in the trash are not listed (GET /trash). No query parameters.
+         */
+        get: operations["listLists"];
+        put?: never;
+        /**
+         * Create a list
+         * @description Last in the user's order. name is trimmed (1 to 100 characters); color is #rrggbb (returned in lowercase) or null. A user has at most 500 lists, the Inbox included and the lists in the trash not counted: one more is a 409 list_limit_reached. Idempotency-Key works as on POST /tasks (a key used for another route is another request: 422).
+         */
+        post: operations["createList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a list
+         * @description Its tasks: GET /tasks?list_id=…&sort=position.
+         */
+        get: operations["getList"];
+        /**
+         * Change a list: the fields sent are replaced, the rest kept (the same as PATCH)
+         * @description Any non-empty subset of name and color. Read-only fields sent back (id, user_id, inbox, position, created_at, updated_at, version) are ignored.
+         */
+        put: operations["replaceList"];
+        post?: never;
+        /**
+         * Move a list to the trash, with its tasks or after moving them
+         * @description DELETE moves the list and its tasks to the trash together, restorable for 30 days (POST …/restore brings them back together), then purged for good. With move_to, the list's tasks first go to the end of that list, in their order, subtasks with their parents, and only the empty list goes to the trash. The Inbox cannot be deleted (409 inbox_not_deletable). /changes reports the list, and each task that went with it, as a delete.
+         */
+        delete: operations["deleteList"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename or recolor a list
+         * @description Any non-empty subset of name and color; null clears the color. Read-only fields sent back (id, user_id, inbox, position, created_at, updated_at, version) are ignored.
+         */
+        patch: operations["patchList"];
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a list to another place in the user's order
+         * @description Right after after_id or right before before_id, another of the user's lists (at most one of the two; 422 naming it otherwise), or first when neither is sent. The version goes up by one. A list's position is an order key: sort by it byte by byte (not by locale); the server computes it.
+         */
+        post: operations["moveList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bring a list back from the trash, with the tasks that went with it
+         * @description At its old position (last if another list took it), its tasks back in their places. The version goes up by one. 404 when the list is not in the trash: never deleted, another user's, or purged after 30 days; 409 when the user already has 500 lists.
+         */
+        post: operations["restoreList"];
         delete?: never;
         options?: never;
         head?: never;
@@ -59,7 +173,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A WebSocket that announces every change of the user's tasks
+         * A WebSocket that announces every change of the user's tasks and lists
          * @description Upgrade with Upgrade: websocket. The token comes in Authorization, or (browsers cannot set headers on a WebSocket) as the subprotocols `task-api.v1, bearer.<JWT>`, and then the answer selects task-api.v1; never in the URL. Text frames from the server: {"type":"ready","cursor":…} once, {"type":"changed","cursor":…} after the user's writes commit, and {"type":"expired"} when the token's exp passes, followed by close code 4401. The client may send the text ping; the server answers pong. Anything else closes the socket: with 1009 for a frame over 1024 bytes, else 1008. After ready and after each changed, pull /changes since your cursor. At most 100 sockets per user.
          */
         get: operations["live"];
@@ -81,10 +195,16 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** List the user's tasks (filters, sort, keyset pagination) */
+        /**
+         * List the user's tasks (filters, sort, keyset pagination)
+         * @description Every list's tasks unless list_id names one; subtasks too unless parent_id says otherwise. Tasks in the trash are never listed (GET /trash). For a list as its owner arranged it: list_id=…&sort=position.
+         */
         get: operations["listTasks"];
         put?: never;
-        /** Create a task */
+        /**
+         * Create a task
+         * @description The task goes into list_id (default: its parent's list, else the Inbox, created on first use), under parent_id when given (a top-level task of that list: subtasks are one level deep), last among its siblings. A list_id that is not one of the user's lists (or is in the trash), or a parent_id that cannot be the parent, is a 422 naming it.
+         */
         post: operations["createTask"];
         delete?: never;
         options?: never;
@@ -108,15 +228,21 @@ export interface paths {
         get: operations["getTask"];
         /**
          * Change a task: the fields sent are replaced, the rest kept (the same as PATCH)
-         * @description Any non-empty subset of the writable fields; fields not sent keep their values, so a rename with {"title"} keeps completed, priority, tags and due_date. A whole task read back and sent again replaces every writable field (read-only fields are ignored). null clears a nullable field.
+         * @description Any non-empty subset of the writable fields; fields not sent keep their values, so a rename with {"title"} keeps completed, priority, tags and due_date. A whole task read back and sent again replaces every writable field (read-only fields are ignored). null clears a nullable field. A list_id or parent_id other than the task's moves it there, last among its new siblings (as POST …/move; a task moved to another list takes its subtasks along); values equal to the task's own move nothing, so a task read and sent back stays where it is. position is read-only (ignored when sent): only a move changes it.
          */
         put: operations["replaceTask"];
         post?: never;
-        /** Delete a task */
+        /**
+         * Move a task to the trash
+         * @description DELETE moves the task and its subtasks to the trash (GET /trash), restorable for 30 days with POST …/restore, then purged for good. Until then it answers 404 like a task that never was, and /changes reports it as a delete.
+         */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
-        /** Change some of a task's fields */
+        /**
+         * Change some of a task's fields
+         * @description Fields not sent keep their values; null clears a nullable field. A list_id or parent_id other than the task's moves it there, last among its new siblings (as POST …/move; a task moved to another list takes its subtasks along); values equal to the task's own move nothing, so a task read and sent back stays where it is. position is read-only (ignored when sent): only a move changes it.
+         */
         patch: operations["patchTask"];
         trace?: never;
     };
@@ -140,6 +266,31 @@ export interface paths {
         head?: never;
         /** Toggle completed, or set it with a body */
         patch: operations["completeTask"];
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id. */
+                id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a task: to another list, under another parent, or to another place among its siblings
+         * @description Google Tasks' move. list_id absent: the task's own list; parent_id absent or null: the top level, else a top-level task of that list (a task with subtasks cannot become a subtask: one level deep); then right after after_id or right before before_id, a task among its new siblings (at most one of the two), or first when neither is sent. The id, the version history and a recurrence series stay; the version goes up by one. A task moved to another list takes its subtasks along. position is an order key: sort siblings by it byte by byte (not by locale); the server computes it. A list_id, parent_id, after_id or before_id that cannot be is a 422 naming it.
+         */
+        post: operations["moveTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/{user_id}/tasks/{id}/occurrences": {
@@ -167,6 +318,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/tasks/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id. */
+                id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bring a task back from the trash
+         * @description With the subtasks that went with it, into its list (the Inbox if that list is in the trash), under its parent (top level if the parent is gone), at its old position (last among its siblings if another took it). The version goes up by one. 404 when the task is not in the trash: never deleted, another user's, or purged after 30 days.
+         */
+        post: operations["restoreTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/tasks/batch": {
         parameters: {
             query?: never;
@@ -181,9 +357,32 @@ export interface paths {
         put?: never;
         /**
          * Apply 1 to 100 operations in order, all or none
-         * @description create, update (PATCH's rules), complete (toggles without completed) and delete, each with an optional if_match (If-Match's rules). One transaction: the first operation that fails (404, 412, 422) makes the batch change nothing, and the answer is that operation's problem with its index in `operation` and paths prefixed operations/<index>/. Idempotency-Key works as on a create. The body may be up to 1 MiB. It counts as one request for the rate limit.
+         * @description Task operations: create (POST /tasks' rules), update (PATCH's), complete (toggles without completed), delete, move (POST …/move's fields) and restore; list operations: list_create, list_update, list_move, list_delete (with move_to) and list_restore, each with its route's rules. Every operation but create, restore, list_create and list_restore takes an optional if_match (If-Match's rules). One transaction: the first operation that fails (404, 409, 412, 422) makes the batch change nothing, and the answer is that operation's problem with its index in `operation` and paths prefixed operations/<index>/ (a create's or update's fields under task. or list., a move's and a list_delete's as its own: operations/<index>/after_id, operations/<index>/move_to). Each operation applies to what the ones before it left. Idempotency-Key works as on a create. The body may be up to 1 MiB. It counts as one request for the rate limit.
          */
         post: operations["batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * What the user deleted in the last 30 days, newest first (keyset pagination)
+         * @description Tasks and lists deleted on their own, each with when it was deleted and when it goes for good (purge_at, 30 days later); restore one with POST /tasks/{id}/restore or /lists/{list_id}/restore. Subtasks deleted with their parent, and tasks deleted with their list, are not listed apart: they come back with it.
+         */
+        get: operations["listTrash"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -273,6 +472,8 @@ export interface components {
                     description?: string | null;
                     /** @default null */
                     due_date?: string | null;
+                    list_id?: number;
+                    parent_id?: number | null;
                     /**
                      * @default medium
                      * @enum {string}
@@ -314,6 +515,8 @@ export interface components {
                     completed?: boolean;
                     description?: string | null;
                     due_date?: string | null;
+                    list_id?: number;
+                    parent_id?: number | null;
                     /** @enum {string} */
                     priority?: "low" | "medium" | "high";
                     recurrence?: {
@@ -351,6 +554,57 @@ export interface components {
                 if_match?: string;
                 /** @constant */
                 op: "delete";
+            } | {
+                after_id?: number;
+                before_id?: number;
+                id: number;
+                /** @description An ETag (e.g. "\"3\""), with If-Match's rules. */
+                if_match?: string;
+                list_id?: number;
+                /** @constant */
+                op: "move";
+                parent_id?: number | null;
+            } | {
+                id: number;
+                /** @constant */
+                op: "restore";
+            } | {
+                list: {
+                    /** @default null */
+                    color?: string | null;
+                    name: string;
+                };
+                /** @constant */
+                op: "list_create";
+            } | {
+                id: number;
+                /** @description An ETag (e.g. "\"3\""), with If-Match's rules. */
+                if_match?: string;
+                list: {
+                    color?: string | null;
+                    name?: string;
+                };
+                /** @constant */
+                op: "list_update";
+            } | {
+                after_id?: number;
+                before_id?: number;
+                id: number;
+                /** @description An ETag (e.g. "\"3\""), with If-Match's rules. */
+                if_match?: string;
+                /** @constant */
+                op: "list_move";
+            } | {
+                id: number;
+                /** @description An ETag (e.g. "\"3\""), with If-Match's rules. */
+                if_match?: string;
+                move_to?: number;
+                /** @constant */
+                op: "list_delete";
+            } | {
+                id: number;
+                /** @constant */
+                op: "list_restore";
             })[];
         };
         BatchResponse: {
@@ -359,6 +613,11 @@ export interface components {
                 /** @enum {unknown} */
                 status: 200 | 201;
                 task: components["schemas"]["Task"];
+            } | {
+                etag: string;
+                list: components["schemas"]["List"];
+                /** @enum {unknown} */
+                status: 200 | 201;
             } | {
                 id: number;
                 /** @constant */
@@ -375,10 +634,13 @@ export interface components {
             op: "delete";
         };
         ChangesPage: {
+            /** @description The task changes. */
             changes: components["schemas"]["Change"][];
             /** @description Opaque; pass it as since on the next pull. */
             cursor: string;
             has_more: boolean;
+            /** @description The list changes. */
+            lists: components["schemas"]["ListChange"][];
         };
         Health: {
             /** @enum {string} */
@@ -386,12 +648,36 @@ export interface components {
             /** @enum {string} */
             status: "ok" | "degraded";
         };
+        List: {
+            color: string | null;
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            /** @description The user's Inbox: the default list of new tasks; it cannot be deleted. */
+            inbox: boolean;
+            name: string;
+            /** @description The list's order key among the user's lists: sort by it, byte by byte. */
+            position: string;
+            /** Format: date-time */
+            updated_at: string;
+            user_id: string;
+            version: number;
+        };
+        ListChange: {
+            list: components["schemas"]["List"];
+            /** @constant */
+            op: "upsert";
+        } | {
+            id: number;
+            /** @constant */
+            op: "delete";
+        };
         Problem: {
             /**
              * @description The stable identity of the problem, for programs.
              * @enum {string}
              */
-            code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "method_not_allowed" | "idempotency_in_flight" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
+            code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "list_not_found" | "method_not_allowed" | "idempotency_in_flight" | "inbox_not_deletable" | "list_limit_reached" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
             /** @description A sentence for people; may change. */
             detail: string;
             /** @description At most 20; detail says how many more there were. */
@@ -427,7 +713,11 @@ export interface components {
             description: string | null;
             due_date: string | null;
             id: number;
+            list_id: number;
             next_id: number | null;
+            parent_id: number | null;
+            /** @description The task's order key among its siblings: sort by it, byte by byte. */
+            position: string;
             /** @enum {string} */
             priority: "low" | "medium" | "high";
             recurrence: {
@@ -444,21 +734,46 @@ export interface components {
             user_id: string;
             version: number;
         };
+        TrashEntry: {
+            /** Format: date-time */
+            deleted_at: string;
+            /**
+             * Format: date-time
+             * @description When it is deleted for good: 30 days after deleted_at.
+             */
+            purge_at: string;
+            task: components["schemas"]["Task"];
+            /** @constant */
+            type: "task";
+        } | {
+            /** Format: date-time */
+            deleted_at: string;
+            list: components["schemas"]["List"];
+            /**
+             * Format: date-time
+             * @description When it is deleted for good: 30 days after deleted_at.
+             */
+            purge_at: string;
+            /** @constant */
+            type: "list";
+        };
     };
     responses: never;
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description The task's version as a strong entity tag, e.g. "3". */
+        /** @description The task's (or the list's) version as a strong entity tag, e.g. "3". */
         ETag: string;
         /** @description "true" when this 201 replays an earlier request with the same Idempotency-Key. */
         "Idempotent-Replayed": "true";
-        /** @description The next page: <url>; rel="next" (RFC 8288). The URL is absolute on the public origin when the deployment sets PUBLIC_URL, else a relative reference (/api/{user_id}/tasks?…&cursor=…): resolve it against the request URL. Absent on the last page. */
+        /** @description The next page: <url>; rel="next" (RFC 8288). The URL is absolute on the public origin when the deployment sets PUBLIC_URL, else a relative reference (the request's path and query with the next page's cursor, e.g. /api/{user_id}/tasks?…&cursor=…): resolve it against the request URL. Absent on the last page. */
         Link: string;
-        /** @description The new task's URL: absolute on the API's public origin when the deployment sets PUBLIC_URL, else a relative reference (/api/{user_id}/tasks/{id}, RFC 9110 §10.2.2): resolve it against the request URL. */
+        /** @description The new task's or list's URL: absolute on the API's public origin when the deployment sets PUBLIC_URL, else a relative reference (/api/{user_id}/tasks/{id} or /api/{user_id}/lists/{list_id}, RFC 9110 §10.2.2): resolve it against the request URL. */
         Location: string;
         /** @description Seconds to wait before retrying. */
         "Retry-After": string;
+        /** @description With idempotency_in_flight only: seconds to wait before retrying. */
+        RetryAfterInFlight: string;
         /** @description Bearer challenge (RFC 6750), with error="invalid_token" when a token was sent. */
         "WWW-Authenticate": string;
         /** @description The client's X-Request-Id when it sent a sane one (up to 128 visible ASCII characters), else generated. */
@@ -507,7 +822,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of changes and the cursor for the next pull. */
+            /** @description A page of task and list changes, and the cursor for the next pull. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -557,7 +872,1293 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listLists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every list, by position. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"][];
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A retry with the same key and body within 24 hours returns the original 201 and creates nothing; another body is a 422; a retry while the first is in flight is a 409. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default null */
+                    color?: string | null;
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created (or replayed for a repeated Idempotency-Key). */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight (with Retry-After); or the user has 500 lists already. Codes: `idempotency_in_flight`, `list_limit_reached`. */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfterInFlight"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "idempotency_in_flight" | "list_limit_reached";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed, or the Idempotency-Key was used with another body. Codes: `validation_failed`, `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed" | "idempotency_key_reused";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 304 with no body when one of these tags (weak comparison) or * matches. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description Not modified: the client's copy is current. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description No such list for this user (another user's list, or one in the trash, looks the same). Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    replaceList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the list's ETag is one of these (strong comparison), or "*" for any existing list; else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    color?: string | null;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The list as written. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description No such list for this user (another user's list, or one in the trash, looks the same). Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description If-Match does not match the list's current ETag; nothing was changed. Codes: `precondition_failed`. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "precondition_failed";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    deleteList: {
+        parameters: {
+            query?: {
+                /** @description Another of the user's lists, to receive this list's tasks (422 naming move_to otherwise). */
+                move_to?: number;
+            };
+            header?: {
+                /** @description Apply the write only if the list's ETag is one of these (strong comparison), or "*" for any existing list; else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description In the trash. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description No such list for this user (another user's list, or one in the trash, looks the same). Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description The Inbox cannot be deleted. Codes: `inbox_not_deletable`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "inbox_not_deletable";
+                    };
+                };
+            };
+            /** @description If-Match does not match the list's current ETag; nothing was changed. Codes: `precondition_failed`. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "precondition_failed";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    patchList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the list's ETag is one of these (strong comparison), or "*" for any existing list; else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    color?: string | null;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The list as written. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description No such list for this user (another user's list, or one in the trash, looks the same). Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description If-Match does not match the list's current ETag; nothing was changed. Codes: `precondition_failed`. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "precondition_failed";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    moveList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the list's ETag is one of these (strong comparison), or "*" for any existing list; else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    after_id?: number;
+                    before_id?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The list in its new place. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description No such list for this user (another user's list, or one in the trash, looks the same). Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description If-Match does not match the list's current ETag; nothing was changed. Codes: `precondition_failed`. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "precondition_failed";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    restoreList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The list, restored. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description No such list in this user's trash. Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description The user already has 500 lists. Codes: `list_limit_reached`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_limit_reached";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -665,7 +2266,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -745,12 +2346,16 @@ export interface operations {
                 due_before?: string;
                 /** @description Page size, 1 to 1000. */
                 limit?: number;
+                /** @description Only the tasks of this list. */
+                list_id?: number;
+                /** @description Only the subtasks of this task; "none": only top-level tasks. */
+                parent_id?: number | "none";
                 /** @description Only tasks of this priority. */
                 priority?: "low" | "medium" | "high";
                 /** @description Case-insensitive substring of the title or description. */
                 q?: string;
-                /** @description Sort key, descending with a leading '-'. Tasks without a due date sort last both ways; priority sorts high > medium > low. */
-                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due_date" | "-due_date" | "priority" | "-priority" | "title" | "-title";
+                /** @description Sort key, descending with a leading '-'. Tasks without a due date sort last both ways; priority sorts high > medium > low. position is a list's manual order and needs list_id (422 naming sort otherwise): its top-level tasks by position, then each parent's subtasks, grouped by parent id, by position. */
+                sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due_date" | "-due_date" | "priority" | "-priority" | "title" | "-title" | "position" | "-position";
                 /** @description all, pending (not completed) or completed. */
                 status?: "all" | "pending" | "completed";
                 /** @description Only tasks carrying this tag. */
@@ -803,7 +2408,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -881,6 +2486,8 @@ export interface operations {
                     description?: string | null;
                     /** @default null */
                     due_date?: string | null;
+                    list_id?: number;
+                    parent_id?: number | null;
                     /**
                      * @default medium
                      * @enum {string}
@@ -1128,7 +2735,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such task for this user (another user's task looks the same). Codes: `task_not_found`. */
+            /** @description No such task for this user (another user's task, or one in the trash, looks the same). Codes: `task_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1141,7 +2748,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1218,6 +2825,8 @@ export interface operations {
                     completed?: boolean;
                     description?: string | null;
                     due_date?: string | null;
+                    list_id?: number;
+                    parent_id?: number | null;
                     /** @enum {string} */
                     priority?: "low" | "medium" | "high";
                     recurrence?: {
@@ -1296,7 +2905,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such task for this user (another user's task looks the same). Codes: `task_not_found`. */
+            /** @description No such task for this user (another user's task, or one in the trash, looks the same). Codes: `task_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1421,7 +3030,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted. */
+            /** @description In the trash. */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1456,7 +3065,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such task for this user (another user's task looks the same). Codes: `task_not_found`. */
+            /** @description No such task for this user (another user's task, or one in the trash, looks the same). Codes: `task_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1482,7 +3091,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1559,6 +3168,8 @@ export interface operations {
                     completed?: boolean;
                     description?: string | null;
                     due_date?: string | null;
+                    list_id?: number;
+                    parent_id?: number | null;
                     /** @enum {string} */
                     priority?: "low" | "medium" | "high";
                     recurrence?: {
@@ -1637,7 +3248,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such task for this user (another user's task looks the same). Codes: `task_not_found`. */
+            /** @description No such task for this user (another user's task, or one in the trash, looks the same). Codes: `task_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1819,7 +3430,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such task for this user (another user's task looks the same). Codes: `task_not_found`. */
+            /** @description No such task for this user (another user's task, or one in the trash, looks the same). Codes: `task_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1927,6 +3538,191 @@ export interface operations {
             };
         };
     };
+    moveTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Apply the write only if the task's ETag is one of these (strong comparison), or "*" for any existing task; else 412. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The task id. */
+                id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    after_id?: number;
+                    before_id?: number;
+                    list_id?: number;
+                    parent_id?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The task in its new place. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description No such task for this user (another user's task, or one in the trash, looks the same). Codes: `task_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "task_not_found";
+                    };
+                };
+            };
+            /** @description If-Match does not match the task's current ETag; nothing was changed. Codes: `precondition_failed`. */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "precondition_failed";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
     listOccurrences: {
         parameters: {
             query?: {
@@ -1983,7 +3779,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such task for this user (another user's task looks the same). Codes: `task_not_found`. */
+            /** @description No such task for this user (another user's task, or one in the trash, looks the same). Codes: `task_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2006,6 +3802,170 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "validation_failed" | "recurrence_too_complex";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    restoreTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The task id. */
+                id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The task, restored. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description No such task in this user's trash. Codes: `task_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "task_not_found";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
                     };
                 };
             };
@@ -2122,7 +4082,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description An operation's task is not there for this user; `operation` is its index. Codes: `task_not_found`. */
+            /** @description An operation's task or list is not there for this user (for a restore: not in the trash); `operation` is its index. Codes: `task_not_found`, `list_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2131,25 +4091,25 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "task_not_found";
+                        code?: "task_not_found" | "list_not_found";
                     };
                 };
             };
-            /** @description A request with this Idempotency-Key is still in flight. Codes: `idempotency_in_flight`. */
+            /** @description A request with this Idempotency-Key is still in flight (with Retry-After); or an operation (`operation`) deletes the Inbox, or creates or restores a list past the 500 a user may have. Codes: `idempotency_in_flight`, `inbox_not_deletable`, `list_limit_reached`. */
             409: {
                 headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
+                    "Retry-After": components["headers"]["RetryAfterInFlight"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "idempotency_in_flight";
+                        code?: "idempotency_in_flight" | "inbox_not_deletable" | "list_limit_reached";
                     };
                 };
             };
-            /** @description An operation's if_match does not match its task's ETag; `operation` is its index. Codes: `precondition_failed`. */
+            /** @description An operation's if_match does not match its task's or list's ETag; `operation` is its index. Codes: `precondition_failed`. */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2198,6 +4158,117 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listTrash: {
+        parameters: {
+            query?: {
+                /** @description Opaque; from the Link header of the previous page. */
+                cursor?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the trash, newest first; Link names the next page. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashEntry"][];
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
                     };
                 };
             };
@@ -2336,7 +4407,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description A problem code. */
-                code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "method_not_allowed" | "idempotency_in_flight" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
+                code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "list_not_found" | "method_not_allowed" | "idempotency_in_flight" | "inbox_not_deletable" | "list_limit_reached" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
             };
             cookie?: never;
         };

@@ -12,8 +12,10 @@ import { SERVICE_INDEX } from "./routes/home.ts";
 import { MAX_OPERATIONS } from "./schemas/batch.ts";
 import { ChangesQuery, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT } from "./schemas/changes.ts";
 import { ListQuery, MAX_LIMIT } from "./schemas/listing.ts";
+import { List, ListInput, ListMoveInput, ListPatch, MAX_LISTS } from "./schemas/lists.ts";
 import { MAX_OCCURRENCES } from "./schemas/occurrences.ts";
-import { CompleteInput, Task, TaskInput, TaskPatch } from "./schemas/task.ts";
+import { CompleteInput, MoveInput, Task, TaskInput, TaskPatch } from "./schemas/task.ts";
+import { DEFAULT_TRASH_LIMIT, MAX_TRASH_LIMIT, TrashQuery } from "./schemas/trash.ts";
 
 type Json = Record<string, unknown>;
 
@@ -46,18 +48,22 @@ const Health = v.strictObject({ status: v.picklist(["ok", "degraded"]), database
 
 const header = (description: string, schema: Json = { type: "string" }, required = true) => ({ description, required, schema });
 
+const RETRY_AFTER = { type: "string", pattern: "^[0-9]+$" };
+
 const HEADERS = {
   "X-Request-Id": header("The client's X-Request-Id when it sent a sane one (up to 128 visible ASCII characters), else generated."),
-  ETag: header('The task\'s version as a strong entity tag, e.g. "3".'),
+  ETag: header("The task's (or the list's) version as a strong entity tag, e.g. \"3\"."),
   Location: header(
-    "The new task's URL: absolute on the API's public origin when the deployment sets PUBLIC_URL, else a relative reference " +
-      "(/api/{user_id}/tasks/{id}, RFC 9110 §10.2.2): resolve it against the request URL.",
+    "The new task's or list's URL: absolute on the API's public origin when the deployment sets PUBLIC_URL, else a relative " +
+      "reference (/api/{user_id}/tasks/{id} or /api/{user_id}/lists/{list_id}, RFC 9110 §10.2.2): resolve it against the request URL.",
   ),
-  "Retry-After": header("Seconds to wait before retrying.", { type: "string", pattern: "^[0-9]+$" }),
+  "Retry-After": header("Seconds to wait before retrying.", RETRY_AFTER),
+  RetryAfterInFlight: header("With idempotency_in_flight only: seconds to wait before retrying.", RETRY_AFTER, false),
   "WWW-Authenticate": header('Bearer challenge (RFC 6750), with error="invalid_token" when a token was sent.'),
   Link: header(
     'The next page: <url>; rel="next" (RFC 8288). The URL is absolute on the public origin when the deployment sets PUBLIC_URL, ' +
-      "else a relative reference (/api/{user_id}/tasks?…&cursor=…): resolve it against the request URL. Absent on the last page.",
+      "else a relative reference (the request's path and query with the next page's cursor, e.g. /api/{user_id}/tasks?…&cursor=…): " +
+      "resolve it against the request URL. Absent on the last page.",
     { type: "string" },
     false,
   ),
@@ -66,8 +72,13 @@ const HEADERS = {
 
 type HeaderName = keyof typeof HEADERS;
 
+/** The HTTP name of a header component that is a variant of another header (optional where the plain one is required). */
+const HEADER_NAMES: Partial<Record<HeaderName, string>> = { RetryAfterInFlight: "Retry-After" };
+
 const headerRefs = (...names: HeaderName[]) =>
-  Object.fromEntries(["X-Request-Id" as HeaderName, ...names].map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+  Object.fromEntries(
+    ["X-Request-Id" as HeaderName, ...names].map((name) => [HEADER_NAMES[name] ?? name, { $ref: `#/components/headers/${name}` }]),
+  );
 
 /** A problem response with the codes it can carry. */
 const problem = (description: string, codes: ProblemCode[], ...headers: HeaderName[]) => ({
@@ -87,6 +98,7 @@ const json = (description: string, schema: Json, ...headers: HeaderName[]) => ({
 });
 
 const TASK = { $ref: "#/components/schemas/Task" };
+const LIST = { $ref: "#/components/schemas/List" };
 
 /** Responses every /api operation can give. */
 const API_ERRORS = {
@@ -101,7 +113,7 @@ const API_ERRORS = {
     ["rate_limited"],
     "Retry-After",
   ),
-  "422": problem("Validation failed: body fields, query parameters, the task id, or the Idempotency-Key.", ["validation_failed"]),
+  "422": problem("Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key.", ["validation_failed"]),
   "500": problem("Something unexpected, or a missing setting (named in detail).", ["internal_error", "configuration_error"]),
   "503": problem(
     "The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry.",
@@ -114,8 +126,14 @@ const BODY_ERRORS = {
   "413": problem("The body is over 64 KiB.", ["body_too_large"]),
   "415": problem("A body with a Content-Type other than application/json.", ["unsupported_media_type"]),
 };
-const NOT_FOUND = { "404": problem("No such task for this user (another user's task looks the same).", ["task_not_found"]) };
+const NOT_FOUND = {
+  "404": problem("No such task for this user (another user's task, or one in the trash, looks the same).", ["task_not_found"]),
+};
 const STALE = { "412": problem("If-Match does not match the task's current ETag; nothing was changed.", ["precondition_failed"]) };
+const LIST_NOT_FOUND = {
+  "404": problem("No such list for this user (another user's list, or one in the trash, looks the same).", ["list_not_found"]),
+};
+const LIST_STALE = { "412": problem("If-Match does not match the list's current ETag; nothing was changed.", ["precondition_failed"]) };
 /** A write that may complete a recurring task: its next due date is computed within the request's budget. */
 const RECURRING_WRITE = {
   "422": problem(
@@ -134,13 +152,18 @@ const param = (name: string, location: "path" | "header" | "query", schema: Json
 });
 
 const USER_ID = param("user_id", "path", { type: "string", minLength: 1 }, "The user; must be the token's `sub` (percent-encoded).");
-const TASK_ID = param("id", "path", { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, "The task id.");
-const IF_MATCH = param(
-  "If-Match",
-  "header",
-  { type: "string" },
-  'Apply the write only if the task\'s ETag is one of these (strong comparison), or "*" for any existing task; else 412.',
-);
+const ID = { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
+const TASK_ID = param("id", "path", ID, "The task id.");
+const LIST_ID = param("list_id", "path", ID, "The list id.");
+const ifMatch = (what: "task" | "list") =>
+  param(
+    "If-Match",
+    "header",
+    { type: "string" },
+    `Apply the write only if the ${what}'s ETag is one of these (strong comparison), or "*" for any existing ${what}; else 412.`,
+  );
+const IF_MATCH = ifMatch("task");
+const LIST_IF_MATCH = ifMatch("list");
 const IF_NONE_MATCH = param(
   "If-None-Match",
   "header",
@@ -155,26 +178,75 @@ const IDEMPOTENCY_KEY = param(
 );
 
 const LIST_DESCRIPTIONS: Record<string, string> = {
+  list_id: "Only the tasks of this list.",
+  parent_id: 'Only the subtasks of this task; "none": only top-level tasks.',
   status: "all, pending (not completed) or completed.",
   priority: "Only tasks of this priority.",
   tag: "Only tasks carrying this tag.",
   q: "Case-insensitive substring of the title or description.",
   due_before: "Only tasks due before this instant (tasks without a due date are excluded).",
   due_after: "Only tasks due after this instant (tasks without a due date are excluded).",
-  sort: "Sort key, descending with a leading '-'. Tasks without a due date sort last both ways; priority sorts high > medium > low.",
+  sort:
+    "Sort key, descending with a leading '-'. Tasks without a due date sort last both ways; priority sorts high > medium > low. " +
+    "position is a list's manual order and needs list_id (422 naming sort otherwise): its top-level tasks by position, then " +
+    "each parent's subtasks, grouped by parent id, by position.",
   limit: `Page size, 1 to ${MAX_LIMIT}.`,
   cursor: "Opaque; from the Link header of the previous page, for the same sort.",
 };
 
+/**
+ * Query parameters that carry numbers, as clients send them: the schemas validate their text
+ * (a string matched and turned into a number), which to-json-schema cannot describe.
+ */
+const NUMERIC_QUERY: Record<string, Json> = {
+  list_id: ID,
+  parent_id: { anyOf: [ID, { const: "none" }] },
+  move_to: ID,
+};
+
 function listParameters(): Json[] {
   return Object.entries(ListQuery.entries).map(([name, schema]) => {
-    const converted = schemaOf(schema as v.GenericSchema);
+    const converted = NUMERIC_QUERY[name] ?? schemaOf(schema as v.GenericSchema);
     if (name === "limit") Object.assign(converted, { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: 100, pattern: undefined });
     return param(name, "query", JSON.parse(JSON.stringify(converted)) as Json, LIST_DESCRIPTIONS[name] ?? "");
   });
 }
 
+function trashParameters(): Json[] {
+  const descriptions: Record<string, string> = {
+    limit: `Page size, 1 to ${MAX_TRASH_LIMIT}.`,
+    cursor: "Opaque; from the Link header of the previous page.",
+  };
+  return Object.entries(TrashQuery.entries).map(([name, schema]) => {
+    const converted =
+      name === "limit"
+        ? { type: "integer", minimum: 1, maximum: MAX_TRASH_LIMIT, default: DEFAULT_TRASH_LIMIT }
+        : schemaOf(schema as v.GenericSchema);
+    return param(name, "query", converted, descriptions[name] ?? "");
+  });
+}
+
+/** A move names at most one anchor, after_id or before_id (the valibot schemas check it with v.partialCheck). */
+const ONE_ANCHOR = { not: { required: ["after_id", "before_id"] } };
+const moveBody = (schema: v.GenericSchema): Json => ({ ...schemaOf(schema), ...ONE_ANCHOR });
+
 const body = (schema: Json, required = true) => ({ required, content: { "application/json": { schema } } });
+
+/** How PUT and PATCH of a task treat its place: what a move does, and what an echoed read does not. */
+const MOVE_BY_WRITE =
+  "A list_id or parent_id other than the task's moves it there, last among its new siblings (as POST …/move; a task moved " +
+  "to another list takes its subtasks along); values equal to the task's own move nothing, so a task read and sent back " +
+  "stays where it is. position is read-only (ignored when sent): only a move changes it.";
+/** What a position is, for the descriptions of the moves. */
+const ORDER_KEY = "position is an order key: sort siblings by it byte by byte (not by locale); the server computes it.";
+const LIST_ORDER_KEY = "A list's position is an order key: sort by it byte by byte (not by locale); the server computes it.";
+/** What PUT and PATCH of a list ignore. */
+const LIST_READ_ONLY = "Read-only fields sent back (id, user_id, inbox, position, created_at, updated_at, version) are ignored.";
+/** A restore's body: none is needed; an empty object is accepted, a field is a 422. */
+const NO_BODY = body(
+  { type: "object", additionalProperties: false, description: "Send no body, or {}: a restore takes no fields." },
+  false,
+);
 
 function changesParameters(): Json[] {
   const descriptions: Record<string, string> = {
@@ -195,16 +267,17 @@ function changesParameters(): Json[] {
   });
 }
 
-/** The batch body: each operation with the schema of its single-task route. */
+/** The batch body: each operation with the schema of its single route. */
 function batchRequestSchema(): Json {
-  const ID = { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
   const IF_MATCH_FIELD = { type: "string", description: 'An ETag (e.g. "\\"3\\""), with If-Match\'s rules.' };
-  const operation = (op: string, properties: Json, required: string[]) => ({
+  const operation = (op: string, properties: Json, required: string[], extra: Json = {}) => ({
     type: "object",
     required: ["op", ...required],
     additionalProperties: false,
     properties: { op: { const: op }, ...properties },
+    ...extra,
   });
+  const fields = (schema: v.GenericSchema) => schemaOf(schema).properties as Json;
   return {
     type: "object",
     required: ["operations"],
@@ -220,6 +293,13 @@ function batchRequestSchema(): Json {
             operation("update", { id: ID, task: schemaOf(TaskPatch), if_match: IF_MATCH_FIELD }, ["id", "task"]),
             operation("complete", { id: ID, completed: { type: "boolean" }, if_match: IF_MATCH_FIELD }, ["id"]),
             operation("delete", { id: ID, if_match: IF_MATCH_FIELD }, ["id"]),
+            operation("move", { id: ID, ...fields(MoveInput), if_match: IF_MATCH_FIELD }, ["id"], ONE_ANCHOR),
+            operation("restore", { id: ID }, ["id"]),
+            operation("list_create", { list: schemaOf(ListInput) }, ["list"]),
+            operation("list_update", { id: ID, list: schemaOf(ListPatch), if_match: IF_MATCH_FIELD }, ["id", "list"]),
+            operation("list_move", { id: ID, ...fields(ListMoveInput), if_match: IF_MATCH_FIELD }, ["id"], ONE_ANCHOR),
+            operation("list_delete", { id: ID, move_to: ID, if_match: IF_MATCH_FIELD }, ["id"]),
+            operation("list_restore", { id: ID }, ["id"]),
           ],
         },
       },
@@ -229,19 +309,21 @@ function batchRequestSchema(): Json {
 
 function buildDocument(): Json {
   const taskResponse = (description: string, ...headers: HeaderName[]) => json(description, TASK, "ETag", ...headers);
+  const listResponse = (description: string, ...headers: HeaderName[]) => json(description, LIST, "ETag", ...headers);
   return {
     openapi: "3.1.0",
     info: {
       title: "Task API",
       version: "1.0.0",
       description:
-        "A multi-user todo API. Every /api request needs a Bearer JWT issued by Better Auth (HS256 with the shared secret, or " +
+        "A multi-user todo API: tasks in ordered lists, with subtasks one level deep, manual order and a trash kept 30 days. " +
+        "Every /api request needs a Bearer JWT issued by Better Auth (HS256 with the shared secret, or " +
         `${JWKS_ALGORITHMS.join(", ")} from its JWKS); its sub must be the {user_id} of the path. Errors are RFC 9457 problem+json. ` +
         "A known path with another method is a 405 with Allow; OPTIONS answers 204 with Allow (and CORS preflight for allowed origins).",
     },
     servers: [{ url: "/" }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: "tasks" }, { name: "sync" }, { name: "service" }],
+    tags: [{ name: "tasks" }, { name: "lists" }, { name: "trash" }, { name: "sync" }, { name: "service" }],
     paths: {
       "/": {
         get: {
@@ -309,6 +391,9 @@ function buildDocument(): Json {
           tags: ["tasks"],
           operationId: "listTasks",
           summary: "List the user's tasks (filters, sort, keyset pagination)",
+          description:
+            "Every list's tasks unless list_id names one; subtasks too unless parent_id says otherwise. Tasks in the trash are " +
+            "never listed (GET /trash). For a list as its owner arranged it: list_id=…&sort=position.",
           parameters: listParameters(),
           responses: {
             "200": json("One page of tasks; Link names the next page.", { type: "array", items: TASK }, "Link"),
@@ -319,6 +404,10 @@ function buildDocument(): Json {
           tags: ["tasks"],
           operationId: "createTask",
           summary: "Create a task",
+          description:
+            "The task goes into list_id (default: its parent's list, else the Inbox, created on first use), under parent_id when " +
+            "given (a top-level task of that list: subtasks are one level deep), last among its siblings. A list_id that is not " +
+            "one of the user's lists (or is in the trash), or a parent_id that cannot be the parent, is a 422 naming it.",
           parameters: [IDEMPOTENCY_KEY],
           requestBody: {
             required: true,
@@ -327,6 +416,7 @@ function buildDocument(): Json {
                 schema: schemaOf(TaskInput),
                 examples: {
                   simple: { value: { title: "Buy milk", tags: ["home"], due_date: "2026-12-01T17:00:00Z" } },
+                  subtask: { summary: "A subtask of task 42, in its list", value: { title: "Oat milk, 1 l", parent_id: 42 } },
                   recurring: {
                     summary: "Every Monday and Thursday at 09:00 Berlin time",
                     value: {
@@ -372,7 +462,8 @@ function buildDocument(): Json {
           description:
             'Any non-empty subset of the writable fields; fields not sent keep their values, so a rename with {"title"} keeps ' +
             "completed, priority, tags and due_date. A whole task read back and sent again replaces every writable field " +
-            "(read-only fields are ignored). null clears a nullable field.",
+            "(read-only fields are ignored). null clears a nullable field. " +
+            MOVE_BY_WRITE,
           parameters: [IF_MATCH],
           requestBody: body(schemaOf(TaskPatch)),
           responses: {
@@ -388,6 +479,7 @@ function buildDocument(): Json {
           tags: ["tasks"],
           operationId: "patchTask",
           summary: "Change some of a task's fields",
+          description: `Fields not sent keep their values; null clears a nullable field. ${MOVE_BY_WRITE}`,
           parameters: [IF_MATCH],
           requestBody: body(schemaOf(TaskPatch)),
           responses: {
@@ -402,10 +494,13 @@ function buildDocument(): Json {
         delete: {
           tags: ["tasks"],
           operationId: "deleteTask",
-          summary: "Delete a task",
+          summary: "Move a task to the trash",
+          description:
+            "DELETE moves the task and its subtasks to the trash (GET /trash), restorable for 30 days with POST …/restore, then " +
+            "purged for good. Until then it answers 404 like a task that never was, and /changes reports it as a delete.",
           parameters: [IF_MATCH],
           responses: {
-            "204": { description: "Deleted.", headers: headerRefs() },
+            "204": { description: "In the trash.", headers: headerRefs() },
             ...NOT_FOUND,
             ...STALE,
             ...API_ERRORS,
@@ -426,6 +521,59 @@ function buildDocument(): Json {
             ...STALE,
             ...API_ERRORS,
             ...RECURRING_WRITE,
+            ...BODY_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/tasks/{id}/move": {
+        parameters: [USER_ID, TASK_ID],
+        post: {
+          tags: ["tasks"],
+          operationId: "moveTask",
+          summary: "Move a task: to another list, under another parent, or to another place among its siblings",
+          description:
+            "Google Tasks' move. list_id absent: the task's own list; parent_id absent or null: the top level, else a top-level " +
+            "task of that list (a task with subtasks cannot become a subtask: one level deep); then right after after_id or " +
+            "right before before_id, a task among its new siblings (at most one of the two), or first when neither is sent. " +
+            "The id, the version history and a recurrence series stay; the version goes up by one. A task moved to another list " +
+            `takes its subtasks along. ${ORDER_KEY} A list_id, parent_id, after_id or before_id that cannot be is a 422 naming it.`,
+          parameters: [IF_MATCH],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: moveBody(MoveInput),
+                examples: {
+                  after: { summary: "Right after task 43 in its list", value: { after_id: 43 } },
+                  list: { summary: "To list 7, first at its top level", value: { list_id: 7 } },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": taskResponse("The task in its new place."),
+            ...NOT_FOUND,
+            ...STALE,
+            ...API_ERRORS,
+            ...BODY_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/tasks/{id}/restore": {
+        parameters: [USER_ID, TASK_ID],
+        post: {
+          tags: ["trash"],
+          operationId: "restoreTask",
+          summary: "Bring a task back from the trash",
+          description:
+            "With the subtasks that went with it, into its list (the Inbox if that list is in the trash), under its parent (top " +
+            "level if the parent is gone), at its old position (last among its siblings if another took it). The version goes up " +
+            "by one. 404 when the task is not in the trash: never deleted, another user's, or purged after 30 days.",
+          requestBody: NO_BODY,
+          responses: {
+            "200": taskResponse("The task, restored."),
+            "404": problem("No such task in this user's trash.", ["task_not_found"]),
+            ...API_ERRORS,
             ...BODY_ERRORS,
           },
         },
@@ -466,18 +614,32 @@ function buildDocument(): Json {
           operationId: "batch",
           summary: "Apply 1 to 100 operations in order, all or none",
           description:
-            "create, update (PATCH's rules), complete (toggles without completed) and delete, each with an optional if_match " +
-            "(If-Match's rules). One transaction: the first operation that fails (404, 412, 422) makes the batch change " +
-            "nothing, and the answer is that operation's problem with its index in `operation` and paths prefixed " +
-            "operations/<index>/. Idempotency-Key works as on a create. The body may be up to 1 MiB. It counts as one request " +
-            "for the rate limit.",
+            "Task operations: create (POST /tasks' rules), update (PATCH's), complete (toggles without completed), delete, move " +
+            "(POST …/move's fields) and restore; list operations: list_create, list_update, list_move, list_delete (with " +
+            "move_to) and list_restore, each with its route's rules. Every operation but create, restore, list_create and " +
+            "list_restore takes an optional if_match (If-Match's rules). One transaction: the first operation that fails (404, " +
+            "409, 412, 422) makes the batch change nothing, and the answer is that operation's problem with its index in " +
+            "`operation` and paths prefixed operations/<index>/ (a create's or update's fields under task. or list., a move's " +
+            "and a list_delete's as its own: operations/<index>/after_id, operations/<index>/move_to). Each operation applies " +
+            "to what the ones before it left. Idempotency-Key works as on a create. The body may be up to 1 MiB. It counts as " +
+            "one request for the rate limit.",
           parameters: [IDEMPOTENCY_KEY],
           requestBody: body({ $ref: "#/components/schemas/BatchRequest" }),
           responses: {
             "200": json("One result per operation, in order.", { $ref: "#/components/schemas/BatchResponse" }, "Idempotent-Replayed"),
-            "404": problem("An operation's task is not there for this user; `operation` is its index.", ["task_not_found"]),
-            "409": problem("A request with this Idempotency-Key is still in flight.", ["idempotency_in_flight"], "Retry-After"),
-            "412": problem("An operation's if_match does not match its task's ETag; `operation` is its index.", ["precondition_failed"]),
+            "404": problem(
+              "An operation's task or list is not there for this user (for a restore: not in the trash); `operation` is its index.",
+              ["task_not_found", "list_not_found"],
+            ),
+            "409": problem(
+              "A request with this Idempotency-Key is still in flight (with Retry-After); or an operation (`operation`) deletes " +
+                `the Inbox, or creates or restores a list past the ${MAX_LISTS} a user may have.`,
+              ["idempotency_in_flight", "inbox_not_deletable", "list_limit_reached"],
+              "RetryAfterInFlight",
+            ),
+            "412": problem("An operation's if_match does not match its task's or list's ETag; `operation` is its index.", [
+              "precondition_failed",
+            ]),
             ...API_ERRORS,
             ...BODY_ERRORS,
             "413": problem("The body is over 1 MiB.", ["body_too_large"]),
@@ -490,12 +652,192 @@ function buildDocument(): Json {
           },
         },
       },
+      "/api/{user_id}/lists": {
+        parameters: [USER_ID],
+        get: {
+          tags: ["lists"],
+          operationId: "listLists",
+          summary: "The user's lists, in their order",
+          description:
+            `Every list (at most ${MAX_LISTS}, so no pages), sorted by position: the order the user arranged (POST …/move). ` +
+            `${LIST_ORDER_KEY} The Inbox, every user's default list, is created on first use: this read creates it if missing ` +
+            "(a change like any write). Lists in the trash are not listed (GET /trash). No query parameters.",
+          responses: {
+            "200": json("Every list, by position.", { type: "array", items: LIST, maxItems: MAX_LISTS }),
+            ...API_ERRORS,
+          },
+        },
+        post: {
+          tags: ["lists"],
+          operationId: "createList",
+          summary: "Create a list",
+          description:
+            "Last in the user's order. name is trimmed (1 to 100 characters); color is #rrggbb (returned in lowercase) or null. " +
+            `A user has at most ${MAX_LISTS} lists, the Inbox included and the lists in the trash not counted: one more is a ` +
+            "409 list_limit_reached. Idempotency-Key works as on POST /tasks (a key used for another route is another request: 422).",
+          parameters: [IDEMPOTENCY_KEY],
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: schemaOf(ListInput), examples: { work: { value: { name: "Work", color: "#1a73e8" } } } },
+            },
+          },
+          responses: {
+            "201": listResponse("Created (or replayed for a repeated Idempotency-Key).", "Location", "Idempotent-Replayed"),
+            "409": problem(
+              `A request with this Idempotency-Key is still in flight (with Retry-After); or the user has ${MAX_LISTS} lists already.`,
+              ["idempotency_in_flight", "list_limit_reached"],
+              "RetryAfterInFlight",
+            ),
+            ...API_ERRORS,
+            "422": problem("Validation failed, or the Idempotency-Key was used with another body.", [
+              "validation_failed",
+              "idempotency_key_reused",
+            ]),
+            ...BODY_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/lists/{list_id}": {
+        parameters: [USER_ID, LIST_ID],
+        get: {
+          tags: ["lists"],
+          operationId: "getList",
+          summary: "Get a list",
+          description: "Its tasks: GET /tasks?list_id=…&sort=position.",
+          parameters: [IF_NONE_MATCH],
+          responses: {
+            "200": listResponse("The list."),
+            "304": { description: "Not modified: the client's copy is current.", headers: headerRefs("ETag") },
+            ...LIST_NOT_FOUND,
+            ...API_ERRORS,
+          },
+        },
+        put: {
+          tags: ["lists"],
+          operationId: "replaceList",
+          summary: "Change a list: the fields sent are replaced, the rest kept (the same as PATCH)",
+          description: `Any non-empty subset of name and color. ${LIST_READ_ONLY}`,
+          parameters: [LIST_IF_MATCH],
+          requestBody: body(schemaOf(ListPatch)),
+          responses: {
+            "200": listResponse("The list as written."),
+            ...LIST_NOT_FOUND,
+            ...LIST_STALE,
+            ...API_ERRORS,
+            ...BODY_ERRORS,
+          },
+        },
+        patch: {
+          tags: ["lists"],
+          operationId: "patchList",
+          summary: "Rename or recolor a list",
+          description: `Any non-empty subset of name and color; null clears the color. ${LIST_READ_ONLY}`,
+          parameters: [LIST_IF_MATCH],
+          requestBody: body(schemaOf(ListPatch)),
+          responses: {
+            "200": listResponse("The list as written."),
+            ...LIST_NOT_FOUND,
+            ...LIST_STALE,
+            ...API_ERRORS,
+            ...BODY_ERRORS,
+          },
+        },
+        delete: {
+          tags: ["lists"],
+          operationId: "deleteList",
+          summary: "Move a list to the trash, with its tasks or after moving them",
+          description:
+            "DELETE moves the list and its tasks to the trash together, restorable for 30 days (POST …/restore brings them back " +
+            "together), then purged for good. With move_to, the list's tasks first go to the end of that list, in their order, " +
+            "subtasks with their parents, and only the empty list goes to the trash. The Inbox cannot be deleted (409 " +
+            "inbox_not_deletable). /changes reports the list, and each task that went with it, as a delete.",
+          parameters: [
+            LIST_IF_MATCH,
+            param(
+              "move_to",
+              "query",
+              ID,
+              "Another of the user's lists, to receive this list's tasks (422 naming move_to otherwise).",
+              false,
+            ),
+          ],
+          responses: {
+            "204": { description: "In the trash.", headers: headerRefs() },
+            ...LIST_NOT_FOUND,
+            "409": problem("The Inbox cannot be deleted.", ["inbox_not_deletable"]),
+            ...LIST_STALE,
+            ...API_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/lists/{list_id}/move": {
+        parameters: [USER_ID, LIST_ID],
+        post: {
+          tags: ["lists"],
+          operationId: "moveList",
+          summary: "Move a list to another place in the user's order",
+          description:
+            "Right after after_id or right before before_id, another of the user's lists (at most one of the two; 422 naming it " +
+            `otherwise), or first when neither is sent. The version goes up by one. ${LIST_ORDER_KEY}`,
+          parameters: [LIST_IF_MATCH],
+          requestBody: body(moveBody(ListMoveInput)),
+          responses: {
+            "200": listResponse("The list in its new place."),
+            ...LIST_NOT_FOUND,
+            ...LIST_STALE,
+            ...API_ERRORS,
+            ...BODY_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/lists/{list_id}/restore": {
+        parameters: [USER_ID, LIST_ID],
+        post: {
+          tags: ["trash"],
+          operationId: "restoreList",
+          summary: "Bring a list back from the trash, with the tasks that went with it",
+          description:
+            "At its old position (last if another list took it), its tasks back in their places. The version goes up by one. " +
+            "404 when the list is not in the trash: never deleted, another user's, or purged after 30 days; 409 when the user " +
+            `already has ${MAX_LISTS} lists.`,
+          requestBody: NO_BODY,
+          responses: {
+            "200": listResponse("The list, restored."),
+            "404": problem("No such list in this user's trash.", ["list_not_found"]),
+            "409": problem(`The user already has ${MAX_LISTS} lists.`, ["list_limit_reached"]),
+            ...API_ERRORS,
+            ...BODY_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/trash": {
+        parameters: [USER_ID],
+        get: {
+          tags: ["trash"],
+          operationId: "listTrash",
+          summary: "What the user deleted in the last 30 days, newest first (keyset pagination)",
+          description:
+            "Tasks and lists deleted on their own, each with when it was deleted and when it goes for good (purge_at, 30 days " +
+            "later); restore one with POST /tasks/{id}/restore or /lists/{list_id}/restore. Subtasks deleted with their parent, " +
+            "and tasks deleted with their list, are not listed apart: they come back with it.",
+          parameters: trashParameters(),
+          responses: {
+            "200": json(
+              "One page of the trash, newest first; Link names the next page.",
+              { type: "array", items: { $ref: "#/components/schemas/TrashEntry" }, maxItems: MAX_TRASH_LIMIT },
+              "Link",
+            ),
+            ...API_ERRORS,
+          },
+        },
+      },
       "/api/{user_id}/live": {
         parameters: [USER_ID],
         get: {
           tags: ["sync"],
           operationId: "live",
-          summary: "A WebSocket that announces every change of the user's tasks",
+          summary: "A WebSocket that announces every change of the user's tasks and lists",
           description:
             "Upgrade with Upgrade: websocket. The token comes in Authorization, or (browsers cannot set headers on a " +
             "WebSocket) as the subprotocols `task-api.v1, bearer.<JWT>`, and then the answer selects task-api.v1; never in " +
@@ -530,15 +872,18 @@ function buildDocument(): Json {
         get: {
           tags: ["sync"],
           operationId: "listChanges",
-          summary: "What changed since a cursor: upserts and deletes in commit order",
+          summary: "What changed since a cursor: upserts and deletes of tasks and lists, in commit order",
           description:
-            "Without since: every current task as an upsert. With since: every task created, changed or deleted after that " +
-            "cursor was issued, each at most once, in its latest state, in commit order. While has_more is true, ask again " +
-            "with the returned cursor. Deletions are kept at least 30 days; an older cursor is a 410 cursor_expired (sync " +
-            "again without since).",
+            "Without since: every current task (in changes) and list (in lists) as an upsert; the Inbox is created first if " +
+            "missing, so a full sync always includes it. With since: every task and list created, changed or deleted after " +
+            "that cursor was issued, each at most once, in its latest state, in commit order within each array. Tasks and " +
+            "lists are one feed: the cursor covers both, and limit counts both together. A task or list moved to the trash is a " +
+            "delete (so are the subtasks and tasks that went with it); restored, it is an upsert again. While has_more is " +
+            "true, ask again with the returned cursor: a task may name a list that arrives on a later page of the same pull. " +
+            "Deletions are kept at least 30 days; an older cursor is a 410 cursor_expired (sync again without since).",
           parameters: changesParameters(),
           responses: {
-            "200": json("A page of changes and the cursor for the next pull.", { $ref: "#/components/schemas/ChangesPage" }),
+            "200": json("A page of task and list changes, and the cursor for the next pull.", { $ref: "#/components/schemas/ChangesPage" }),
             "410": problem("The cursor is older than the deletions kept: sync again without since.", ["cursor_expired"]),
             ...API_ERRORS,
           },
@@ -560,6 +905,7 @@ function buildDocument(): Json {
       },
       schemas: {
         Task: schemaOf(Task),
+        List: schemaOf(List),
         Problem: schemaOf(Problem),
         Health: schemaOf(Health),
         ServiceIndex: {
@@ -579,15 +925,40 @@ function buildDocument(): Json {
             },
           ],
         },
+        ListChange: {
+          oneOf: [
+            { type: "object", required: ["op", "list"], additionalProperties: false, properties: { op: { const: "upsert" }, list: LIST } },
+            {
+              type: "object",
+              required: ["op", "id"],
+              additionalProperties: false,
+              properties: { op: { const: "delete" }, id: { type: "integer", minimum: 1 } },
+            },
+          ],
+        },
         ChangesPage: {
           type: "object",
-          required: ["changes", "cursor", "has_more"],
+          required: ["changes", "lists", "cursor", "has_more"],
           additionalProperties: false,
           properties: {
-            changes: { type: "array", items: { $ref: "#/components/schemas/Change" } },
+            changes: { type: "array", items: { $ref: "#/components/schemas/Change" }, description: "The task changes." },
+            lists: { type: "array", items: { $ref: "#/components/schemas/ListChange" }, description: "The list changes." },
             cursor: { type: "string", pattern: "^[A-Za-z0-9_-]+$", description: "Opaque; pass it as since on the next pull." },
             has_more: { type: "boolean" },
           },
+        },
+        TrashEntry: {
+          oneOf: (["task", "list"] as const).map((type) => ({
+            type: "object",
+            required: ["type", "deleted_at", "purge_at", type],
+            additionalProperties: false,
+            properties: {
+              type: { const: type },
+              deleted_at: { type: "string", format: "date-time" },
+              purge_at: { type: "string", format: "date-time", description: "When it is deleted for good: 30 days after deleted_at." },
+              [type]: type === "task" ? TASK : LIST,
+            },
+          })),
         },
         BatchRequest: batchRequestSchema(),
         BatchResponse: {
@@ -604,6 +975,13 @@ function buildDocument(): Json {
                     required: ["status", "etag", "task"],
                     additionalProperties: false,
                     properties: { status: { enum: [200, 201] }, etag: { type: "string" }, task: TASK },
+                  },
+                  {
+                    type: "object",
+                    required: ["status", "etag", "list"],
+                    additionalProperties: false,
+                    description: "The result of a list operation that leaves a list (list_create, list_update, list_move, list_restore).",
+                    properties: { status: { enum: [200, 201] }, etag: { type: "string" }, list: LIST },
                   },
                   {
                     type: "object",

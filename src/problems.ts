@@ -39,13 +39,17 @@ export const PROBLEMS = {
     title: "Gone",
     about: "The changes cursor is older than the retention window; sync again from the start, without since.",
   },
-  precondition_failed: { status: 412, title: "Precondition Failed", about: "If-Match does not match the task's current ETag." },
+  precondition_failed: {
+    status: 412,
+    title: "Precondition Failed",
+    about: "If-Match does not match the current ETag of the task (or list); nothing was changed.",
+  },
   body_too_large: { status: 413, title: "Content Too Large", about: "The body is over 64 KiB (1 MiB for a batch)." },
   unsupported_media_type: { status: 415, title: "Unsupported Media Type", about: "A body must be sent as application/json." },
   validation_failed: {
     status: 422,
     title: "Unprocessable Content",
-    about: "Body fields, query parameters or the task id break the rules; errors lists at most 20 of them.",
+    about: "Body fields, query parameters or an id in the path break the rules; errors lists at most 20 of them.",
   },
   idempotency_key_reused: { status: 422, title: "Unprocessable Content", about: "The Idempotency-Key was used with a different body." },
   recurrence_too_complex: {
@@ -151,7 +155,7 @@ export const cursorExpired = () =>
   new HttpError("cursor_expired", "the cursor is older than the changes kept; sync again from the start without since");
 
 export const preconditionFailed = () =>
-  new HttpError("precondition_failed", "the task has changed since the ETag in If-Match; fetch it again and retry");
+  new HttpError("precondition_failed", "it has changed since the ETag in If-Match; fetch it again and retry");
 
 export const bodyTooLarge = (limitBytes: number) =>
   new HttpError(

@@ -1,11 +1,13 @@
-// POST /api/{user_id}/tasks/batch (API.md "Batch"): operations applied in order, all or none;
-// per-operation results with ETags; the first failure's problem with `operation` and prefixed
-// paths; Idempotency-Key as on a create; 1 MiB bodies; one request for the rate limit.
+// POST /api/{user_id}/tasks/batch (API.md "Batch"): operations applied in order, all or none
+// (task and list operations alike); per-operation results with ETags; the first failure's
+// problem with `operation` and prefixed paths; Idempotency-Key as on a create; 1 MiB bodies; one
+// request for the rate limit.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, expectProblem, newUser, type Task, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { createList, type List, readLists } from "./support/lists.ts";
 import { startTestWorker } from "./support/transport.ts";
 
 interface BatchResult {
@@ -30,9 +32,12 @@ async function results(response: Response): Promise<BatchResult[]> {
   return ((await response.json()) as { results: BatchResult[] }).results;
 }
 
-/** The user's tasks as stored, straight from the database. */
+/** The user's tasks as stored, straight from the database (not those in the trash). */
 async function stored(user: string): Promise<Array<{ id: number; title: string; version: number; completed: boolean }>> {
-  const { rows } = await db.query("SELECT id::int, title, version, completed FROM tasks WHERE user_id = $1 ORDER BY id", [user]);
+  const { rows } = await db.query(
+    "SELECT id::int, title, version, completed FROM tasks WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id",
+    [user],
+  );
   return rows;
 }
 
@@ -112,7 +117,8 @@ describe("a batch that fails: all or none", () => {
     const problem = await expectProblem(response, "task_not_found");
     expect((problem as unknown as { operation: number }).operation).toBe(56);
     expect(await stored(user)).toEqual([{ id: existing.id, title: "untouched", version: 1, completed: false }]);
-    const { rows } = await db.query("SELECT count(*)::int AS n FROM task_tombstones WHERE user_id = $1", [user]);
+    // Nothing in the trash either.
+    const { rows } = await db.query("SELECT count(*)::int AS n FROM tasks WHERE user_id = $1 AND deleted_at IS NOT NULL", [user]);
     expect(rows[0]).toEqual({ n: 0 });
   });
 
@@ -253,5 +259,175 @@ describe("the rate limit", () => {
       expect(await stored(user)).toHaveLength(300);
       return;
     }
+  });
+});
+
+describe("list operations, moves and restores in a batch", () => {
+  /** The user's lists and tasks as stored, trash included: for "nothing changed". */
+  async function everything(user: string): Promise<unknown> {
+    const lists = await db.query("SELECT id, name, color, sort_key, version, deleted_at FROM lists WHERE user_id = $1 ORDER BY id", [user]);
+    const tasks = await db.query(
+      "SELECT id, title, list_id, parent_id, sort_key, version, deleted_at FROM tasks WHERE user_id = $1 ORDER BY id",
+      [user],
+    );
+    return { lists: lists.rows, tasks: tasks.rows };
+  }
+
+  const operationOf = (problem: unknown) => (problem as { operation?: number }).operation;
+
+  it("applies list_create, list_update, list_move, move, restore, list_delete and list_restore in order, each with its result", async () => {
+    const user = newUser();
+    const list = await createList(user, { name: "L" });
+    const trashed = await createList(user, { name: "Z" });
+    const doomed = await createList(user, { name: "Z2" });
+    const task = await createTask(user, { title: "moved" });
+    const deleted = await createTask(user, { title: "restored" });
+    expect((await call(`/api/${user}/tasks/${deleted.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await call(`/api/${user}/lists/${trashed.id}`, { method: "DELETE" })).status).toBe(204);
+    const answer = await results(
+      await batch(user, [
+        { op: "list_create", list: { name: " made ", color: "#ABCDEF" } },
+        { op: "list_update", id: list.id, list: { name: "renamed" }, if_match: '"1"' },
+        { op: "list_move", id: list.id },
+        { op: "move", id: task.id, list_id: list.id },
+        { op: "restore", id: deleted.id },
+        { op: "list_delete", id: doomed.id },
+        { op: "list_restore", id: trashed.id },
+      ]),
+    );
+    expect(answer.map((result) => result.status)).toEqual([201, 200, 200, 200, 200, 204, 200]);
+    const [created, updated, moved, movedTask, restored, gone, back] = answer as Array<BatchResult & { list?: List }>;
+    expect(created).toEqual({ status: 201, etag: '"1"', list: expect.objectContaining({ name: "made", color: "#abcdef", version: 1 }) });
+    expect(updated).toEqual({ status: 200, etag: '"2"', list: expect.objectContaining({ id: list.id, name: "renamed", version: 2 }) });
+    expect(moved?.list).toMatchObject({ id: list.id, version: 3 });
+    expect(movedTask).toEqual({ status: 200, etag: '"2"', task: expect.objectContaining({ id: task.id, list_id: list.id, version: 2 }) });
+    expect(restored?.task).toMatchObject({ id: deleted.id, title: "restored", version: 3 });
+    expect(gone).toEqual({ status: 204, id: doomed.id });
+    expect(back?.list).toMatchObject({ id: trashed.id, name: "Z" });
+    expect((await readLists(user)).map((l) => l.name)).toEqual(["renamed", "Inbox", "Z", "made"]);
+  });
+
+  it("a failing list operation undoes the task operations before it: 409 inbox_not_deletable with its index, nothing changed", async () => {
+    const user = newUser();
+    const task = await createTask(user, { title: "untouched" });
+    const list = await createList(user, { name: "L" });
+    const before = await everything(user);
+    const response = await batch(user, [
+      { op: "create", task: { title: "never" } },
+      { op: "update", id: task.id, task: { title: "never renamed" } },
+      { op: "move", id: task.id, list_id: list.id },
+      { op: "delete", id: task.id },
+      { op: "list_delete", id: task.list_id },
+    ]);
+    expect(operationOf(await expectProblem(response, "inbox_not_deletable"))).toBe(4);
+    expect(await everything(user)).toEqual(before);
+  });
+
+  it("a failing task operation undoes the list operations before it: 404 task_not_found with its index, nothing changed", async () => {
+    const user = newUser();
+    const list = await createList(user, { name: "L" });
+    const other = await createList(user, { name: "other" });
+    await createTask(user, { title: "in other", list_id: other.id });
+    const before = await everything(user);
+    const response = await batch(user, [
+      { op: "list_create", list: { name: "never" } },
+      { op: "list_update", id: list.id, list: { color: "#000000" } },
+      { op: "list_move", id: other.id },
+      { op: "list_delete", id: other.id, move_to: list.id },
+      { op: "complete", id: 999_999_999 },
+    ]);
+    expect(operationOf(await expectProblem(response, "task_not_found"))).toBe(4);
+    expect(await everything(user)).toEqual(before);
+  });
+
+  it("a list that is not there is a 404 list_not_found with the operation's index; a stale if_match a 412", async () => {
+    const user = newUser();
+    const list = await createList(user, { name: "L" });
+    const before = await everything(user);
+    const missing = await batch(user, [
+      { op: "list_update", id: list.id, list: { name: "x" } },
+      { op: "list_update", id: 999_999_999, list: { name: "x" } },
+    ]);
+    expect(operationOf(await expectProblem(missing, "list_not_found"))).toBe(1);
+    const notTrashed = await batch(user, [{ op: "list_restore", id: list.id }]);
+    expect(operationOf(await expectProblem(notTrashed, "list_not_found"))).toBe(0);
+    const stale = await batch(user, [
+      { op: "list_create", list: { name: "never" } },
+      { op: "list_move", id: list.id, if_match: '"5"' },
+    ]);
+    expect(operationOf(await expectProblem(stale, "precondition_failed"))).toBe(1);
+    expect(await everything(user)).toEqual(before);
+  });
+
+  it("names the failing field under its operation: task.list_id, task.parent_id, list_id, parent_id, after_id, before_id, move_to", async () => {
+    const user = newUser();
+    const stranger = newUser();
+    const theirList = await createList(stranger, { name: "theirs" });
+    const list = await createList(user, { name: "L" });
+    const parent = await createTask(user, { title: "parent" });
+    const sub = await createTask(user, { title: "sub", parent_id: parent.id });
+    const task = await createTask(user, { title: "task" });
+    const before = await everything(user);
+    const cases: Array<[unknown[], string]> = [
+      [
+        [
+          { op: "create", task: { title: "ok" } },
+          { op: "create", task: { title: "x", list_id: theirList.id } },
+        ],
+        "operations/1/task.list_id",
+      ],
+      [[{ op: "create", task: { title: "x", parent_id: sub.id } }], "operations/0/task.parent_id"],
+      [[{ op: "update", id: task.id, task: { list_id: theirList.id } }], "operations/0/task.list_id"],
+      [[{ op: "update", id: task.id, task: { parent_id: sub.id } }], "operations/0/task.parent_id"],
+      [[{ op: "move", id: task.id, list_id: theirList.id }], "operations/0/list_id"],
+      [[{ op: "move", id: task.id, parent_id: task.id }], "operations/0/parent_id"],
+      [
+        [
+          { op: "create", task: { title: "ok" } },
+          { op: "move", id: task.id, after_id: sub.id },
+        ],
+        "operations/1/after_id",
+      ],
+      [[{ op: "move", id: task.id, before_id: 999_999_999 }], "operations/0/before_id"],
+      [[{ op: "list_delete", id: list.id, move_to: list.id }], "operations/0/move_to"],
+      [[{ op: "list_move", id: list.id, after_id: theirList.id }], "operations/0/after_id"],
+      [[{ op: "list_move", id: list.id, before_id: list.id }], "operations/0/before_id"],
+    ];
+    for (const [operations, path] of cases) {
+      const problem = await expectProblem(await batch(user, operations), "validation_failed", path);
+      expect(operationOf(problem), path).toBe(Number(path.split("/")[1]));
+    }
+    expect(await everything(user)).toEqual(before);
+  });
+
+  it.each([
+    ["a list_create without name", [{ op: "list_create", list: {} }], "operations/0/list.name"],
+    ["a list_create with a bad color", [{ op: "list_create", list: { name: "n", color: "red" } }], "operations/0/list.color"],
+    ["an empty list_update", [{ op: "list_update", id: 1, list: {} }], "operations/0/list"],
+    ["a list_delete with a move_to that is not an id", [{ op: "list_delete", id: 1, move_to: "2" }], "operations/0/move_to"],
+    ["a move with both anchors", [{ op: "move", id: 1, after_id: 2, before_id: 3 }], "operations/0/before_id"],
+    ["a move with an unknown member", [{ op: "move", id: 1, position: "a0" }], "operations/0/position"],
+    [
+      "a list_move with both anchors, as its route refuses them",
+      [{ op: "list_move", id: 1, after_id: 2, before_id: 3 }],
+      "operations/0/before_id",
+    ],
+    ["a restore with an unknown member", [{ op: "restore", id: 1, list_id: 2 }], "operations/0/list_id"],
+  ])("answers 422 before the database for %s", async (_label, operations, path) => {
+    await expectProblem(await batch(newUser(), operations), "validation_failed", path);
+  });
+
+  it("replays a batch of list operations to a retry with the same Idempotency-Key, creating nothing twice", async () => {
+    const user = newUser();
+    const operations = [
+      { op: "list_create", list: { name: "once" } },
+      { op: "create", task: { title: "once too" } },
+    ];
+    const headers = { "Idempotency-Key": `lists-${crypto.randomUUID()}` };
+    const first = await results(await batch(user, operations, { headers }));
+    const retry = await batch(user, operations, { headers });
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await results(retry)).toEqual(first);
+    expect((await readLists(user)).map((list) => list.name)).toEqual(["Inbox", "once"]);
   });
 });

@@ -1,5 +1,5 @@
 // GET /api/{user_id}/changes (API.md "Changes"): the full state, then only what changed, each
-// task once in its latest state, deletions as tombstones kept 30 days (older cursors are a 410),
+// task once in its latest state, deletions kept 30 days (in the trash; older cursors are a 410),
 // pages with has_more, cursors that are opaque, checked, and useless for another user's data.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -13,8 +13,14 @@ interface Change {
   task?: Task;
   id?: number;
 }
+interface ListChange {
+  op: "upsert" | "delete";
+  list?: { id: number; inbox: boolean };
+  id?: number;
+}
 interface ChangesPage {
   changes: Change[];
+  lists: ListChange[];
   cursor: string;
   has_more: boolean;
 }
@@ -46,6 +52,8 @@ describe("GET /api/{user_id}/changes", () => {
         { op: "upsert", task: a },
         { op: "upsert", task: b },
       ],
+      // And the lists beside them: the Inbox, where both are.
+      lists: [{ op: "upsert", list: expect.objectContaining({ id: a.list_id, inbox: true }) }],
       cursor: expect.any(String),
       has_more: false,
     });
@@ -66,7 +74,7 @@ describe("GET /api/{user_id}/changes", () => {
     const changed = await createTask(user, { title: "to change" });
     const first = await pull(user);
     const again = await pull(user, { since: first.cursor });
-    expect(again).toEqual({ changes: [], cursor: first.cursor, has_more: false });
+    expect(again).toEqual({ changes: [], lists: [], cursor: first.cursor, has_more: false });
     const patched = (await (
       await call(`/api/${user}/tasks/${changed.id}`, { method: "PATCH", body: { priority: "high" } })
     ).json()) as Task;
@@ -108,37 +116,40 @@ describe("GET /api/{user_id}/changes", () => {
     const stale = await call(`/api/${user}/tasks/${task.id}`, { method: "PATCH", body: { title: "x" }, headers: { "If-Match": '"99"' } });
     await expectProblem(stale, "precondition_failed");
     await expectProblem(await call(`/api/${user}/tasks/999999999`, { method: "DELETE" }), "task_not_found");
-    expect(await pull(user, { since: cursor })).toEqual({ changes: [], cursor, has_more: false });
+    expect(await pull(user, { since: cursor })).toEqual({ changes: [], lists: [], cursor, has_more: false });
   });
 
   describe("pages", () => {
-    it("limit=1 walks every change once, with has_more on all pages but the last", async () => {
+    it("limit=1 walks every change once (the lists' and the tasks' together), with has_more on all pages but the last", async () => {
       const user = newUser();
       const tasks = [
         await createTask(user, { title: "1" }),
         await createTask(user, { title: "2" }),
         await createTask(user, { title: "3" }),
       ];
-      const seen: number[] = [];
+      const seen: string[] = [];
       const hasMore: boolean[] = [];
       let since: string | undefined;
       for (let i = 0; i < 10; i++) {
         const page = await pull(user, { limit: "1", ...(since === undefined ? {} : { since }) });
-        seen.push(...(ids(page) as number[]));
+        seen.push(...ids(page).map((id) => `task ${id}`), ...page.lists.map((change) => `list ${change.list?.id ?? change.id}`));
         hasMore.push(page.has_more);
         since = page.cursor;
         if (!page.has_more) break;
       }
-      expect(seen).toEqual(tasks.map((task) => task.id));
-      expect(hasMore).toEqual([true, true, false]);
+      // The Inbox first: the first task's create made it.
+      expect(seen).toEqual([`list ${tasks[0]?.list_id}`, ...tasks.map((task) => `task ${task.id}`)]);
+      expect(hasMore).toEqual([true, true, true, false]);
     });
 
     it("has_more is false when the page is exactly full, and the next pull is empty", async () => {
       const user = newUser();
       await createTask(user);
       await createTask(user);
-      const page = await pull(user, { limit: "2" });
+      // Two tasks and their Inbox.
+      const page = await pull(user, { limit: "3" });
       expect(page.changes).toHaveLength(2);
+      expect(page.lists).toHaveLength(1);
       expect(page.has_more).toBe(false);
       expect((await pull(user, { since: page.cursor })).changes).toEqual([]);
     });
@@ -146,8 +157,11 @@ describe("GET /api/{user_id}/changes", () => {
     it("accepts limit 1 and 1000 and defaults to 500", async () => {
       const user = newUser();
       await createTask(user);
-      expect((await pull(user, { limit: "1000" })).changes).toHaveLength(1);
-      expect((await pull(user, { limit: "1" })).changes).toHaveLength(1);
+      const all = await pull(user, { limit: "1000" });
+      expect([all.changes.length, all.lists.length]).toEqual([1, 1]);
+      // The Inbox, made before its first task, is the first change.
+      const one = await pull(user, { limit: "1" });
+      expect([one.changes.length, one.lists.length, one.has_more]).toEqual([0, 1, true]);
       const doc = (await (await call("/openapi.json")).json()) as {
         paths: Record<string, { get: { parameters: Array<{ name: string; schema: { default?: number } }> } }>;
       };
@@ -210,16 +224,22 @@ describe("GET /api/{user_id}/changes", () => {
   });
 });
 
-describe("tombstones and retention", () => {
+describe("deletions and retention: the trash, purged after 30 days", () => {
   let worker: RunningWorker;
   beforeAll(async () => {
     worker = await startTestWorker({ bindings: { BETTER_AUTH_SECRET: TEST_SECRET } });
   });
   afterAll(() => worker?.stop());
 
-  /** Moves a user's deletions `days` into the past, as the clock would. */
-  const age = (user: string, days: number) =>
-    db.query("UPDATE task_tombstones SET deleted_at = deleted_at - make_interval(days => $2) WHERE user_id = $1", [user, days]);
+  /** Moves a user's deletions (in the trash, and old tombstones) `days` into the past, as the clock would. */
+  const age = async (user: string, days: number) => {
+    for (const table of ["tasks", "lists", "task_tombstones"]) {
+      await db.query(
+        `UPDATE ${table} SET deleted_at = deleted_at - make_interval(days => $2) WHERE user_id = $1 AND deleted_at IS NOT NULL`,
+        [user, days],
+      );
+    }
+  };
   const cron = "0 * * * *";
 
   it("keeps deletions 30 days; after the hourly purge, a cursor from before a purged deletion is a 410 cursor_expired", async () => {
@@ -235,20 +255,46 @@ describe("tombstones and retention", () => {
     await age(user, 2);
     expect(await worker.scheduled(cron)).toBe("ok");
     await expectProblem(await call(`/api/${user}/changes?since=${before}`, { base: worker.url }), "cursor_expired");
+    // Gone for good: no longer restorable.
+    await expectProblem(await call(`/api/${user}/tasks/${old.id}/restore`, { method: "POST", base: worker.url }), "task_not_found");
     // A cursor from after the purged deletion still works, and a full sync always does.
     expect((await pull(user, { since: afterOld }, worker.url)).changes).toEqual([]);
     expect((await pull(user, {}, worker.url)).changes).toEqual([]);
   });
 
-  it("purges only tombstones older than 30 days", async () => {
+  it("purges only what is over 30 days in the trash: tasks, lists with their tasks, and the old tombstones", async () => {
     const user = newUser();
     const old = await createTask(user, { title: "old" });
     const recent = await createTask(user, { title: "recent" });
-    await call(`/api/${user}/tasks/${old.id}`, { method: "DELETE" });
+    const kept = await createTask(user, { title: "kept" });
+    const list = (await (await call(`/api/${user}/lists`, { method: "POST", body: { name: "old list" } })).json()) as { id: number };
+    const inList = await createTask(user, { title: "in the old list", list_id: list.id });
+    expect((await call(`/api/${user}/tasks/${old.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await call(`/api/${user}/lists/${list.id}`, { method: "DELETE" })).status).toBe(204);
     await age(user, 31);
-    await call(`/api/${user}/tasks/${recent.id}`, { method: "DELETE" });
+    expect((await call(`/api/${user}/tasks/${recent.id}`, { method: "DELETE" })).status).toBe(204);
+    // Tombstones as deletions wrote them before the trash existed (migration 0008): one 31 days
+    // old, one recent, at the user's next two change positions.
+    await db.query(
+      `WITH s AS (UPDATE sync_state SET position = position + 2 WHERE user_id = $1 RETURNING position)
+       INSERT INTO task_tombstones (user_id, position, task_id, deleted_at)
+       SELECT $1, s.position - 1, 999999991, statement_timestamp() - interval '31 days' FROM s
+       UNION ALL SELECT $1, s.position, 999999992, statement_timestamp() FROM s`,
+      [user],
+    );
     expect(await worker.scheduled(cron)).toBe("ok");
-    const { rows } = await db.query<{ task_id: string }>("SELECT task_id FROM task_tombstones WHERE user_id = $1", [user]);
-    expect(rows.map((row) => Number(row.task_id))).toEqual([recent.id]);
+    const { rows: tasks } = await db.query<{ id: string; deleted: boolean }>(
+      "SELECT id, deleted_at IS NOT NULL AS deleted FROM tasks WHERE user_id = $1 ORDER BY id",
+      [user],
+    );
+    expect(tasks.map((row) => [Number(row.id), row.deleted])).toEqual([
+      [recent.id, true],
+      [kept.id, false],
+    ]);
+    expect(inList.id).toBeGreaterThan(kept.id);
+    const { rows: lists } = await db.query<{ inbox: boolean }>("SELECT inbox FROM lists WHERE user_id = $1", [user]);
+    expect(lists).toEqual([{ inbox: true }]);
+    const { rows: tombstones } = await db.query<{ task_id: string }>("SELECT task_id FROM task_tombstones WHERE user_id = $1", [user]);
+    expect(tombstones.map((row) => Number(row.task_id))).toEqual([999999992]);
   });
 });

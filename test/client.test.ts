@@ -5,7 +5,17 @@
 // expired token. (test/client-package.test.ts installs the built package; test/unit/client-live.test.ts
 // covers watchChanges' reconnections with a fake socket.)
 import { describe, expect, it } from "vitest";
-import { type Change, createTaskClient, nextCursor, pullChanges, type Task, TaskApiError, unwrap, watchChanges } from "../client/index.ts";
+import {
+  type Change,
+  createTaskClient,
+  type List,
+  nextCursor,
+  pullChanges,
+  type Task,
+  TaskApiError,
+  unwrap,
+  watchChanges,
+} from "../client/index.ts";
 import { createTask, newUser, tokenFor, workerUrl } from "./support/api.ts";
 
 describe("client/ (openapi-typescript + openapi-fetch)", () => {
@@ -40,6 +50,37 @@ describe("client/ (openapi-typescript + openapi-fetch)", () => {
     const listed = await api.GET("/api/{user_id}/tasks", { params: { path: { user_id: user } } });
     expect([...local.values()].sort((a, b) => a.id - b.id)).toEqual([...(listed.data ?? [])].sort((a, b) => a.id - b.id));
     expect([...local.values()].map((task) => task.title)).toEqual(["and another"]);
+  });
+
+  it("hands a list created through the API to the list callback, and its trip to the trash as a delete", async () => {
+    const user = newUser();
+    const api = createTaskClient({ baseUrl: workerUrl(), token: () => tokenFor(user) });
+    const lists = new Map<number, List>();
+    const tasks = new Map<number, Task>();
+    const sync = (cursor: string | undefined) =>
+      pullChanges(
+        api,
+        user,
+        cursor,
+        (change) => (change.op === "upsert" ? tasks.set(change.task.id, change.task) : tasks.delete(change.id)),
+        { onList: (change) => (change.op === "upsert" ? lists.set(change.list.id, change.list) : lists.delete(change.id)) },
+      );
+    // A full sync includes the Inbox (created on first use).
+    let cursor = await sync(undefined);
+    expect([...lists.values()].map((list) => [list.name, list.inbox])).toEqual([["Inbox", true]]);
+
+    const path = { user_id: user };
+    const work = unwrap(await api.POST("/api/{user_id}/lists", { params: { path }, body: { name: "Work", color: "#1A73E8" } }));
+    const task = unwrap(await api.POST("/api/{user_id}/tasks", { params: { path }, body: { title: "in Work", list_id: work.id } }));
+    cursor = await sync(cursor);
+    expect(lists.get(work.id)).toEqual(work);
+    expect(lists.get(work.id)?.color).toBe("#1a73e8");
+    expect(tasks.get(task.id)?.list_id).toBe(work.id);
+
+    unwrap(await api.DELETE("/api/{user_id}/lists/{list_id}", { params: { path: { ...path, list_id: work.id } } }));
+    await sync(cursor);
+    expect([...lists.keys()]).not.toContain(work.id);
+    expect(tasks.has(task.id)).toBe(false);
   });
 
   it("throws the API's problem, typed, with its code", async () => {

@@ -33,7 +33,17 @@ let db: pg.Client;
 let taskIndexes: string[];
 const user = newUser();
 /** Sort values of a task in the middle of the user's data, for cursors of every sort. */
-let middle: { created_at: string; updated_at: string; due_date: string; priority: "low" | "medium" | "high"; title: string; id: number };
+let middle: {
+  created_at: string;
+  updated_at: string;
+  due_date: string;
+  priority: "low" | "medium" | "high";
+  title: string;
+  position: string;
+  id: number;
+};
+/** The user's Inbox, where all of the user's tasks are: the list of sort=position. */
+let inbox: number;
 
 beforeAll(async () => {
   db = new pg.Client({ connectionString: inject("databaseUrl") });
@@ -42,10 +52,19 @@ beforeAll(async () => {
   // trigram index takes about 15 s on an idle machine and took over 60 s in a CI run on a busy one:
   // no limit here but the hook's.
   await db.query("SET statement_timeout = 0");
+  // Every user's Inbox (position 0: before their tasks' changes), where their tasks are, in order.
+  const others = `other_${randomUUID()}_`;
+  await db.query(
+    `INSERT INTO lists (user_id, name, inbox, sort_key, created_at, updated_at, position)
+     SELECT u, 'Inbox', true, 'a0', statement_timestamp(), statement_timestamp(), 0
+     FROM (SELECT $1::text AS u UNION ALL SELECT $2 || i FROM generate_series(0, $3::integer - 1) AS i) AS users`,
+    [user, others, OTHER_USERS],
+  );
   // Varied on purpose: three priorities, four tag sets, a fifth without due date, half completed,
   // a third without description; timestamps at millisecond precision like the API's own.
   await db.query(
-    `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position)
+    `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position,
+                        list_id, sort_key)
      SELECT $1,
             'task ' || i || ' ' || (ARRAY['report', 'email', 'call', 'review', 'plan'])[1 + i % 5],
             CASE WHEN i % 3 = 0 THEN NULL ELSE 'details of task ' || i END,
@@ -56,13 +75,17 @@ beforeAll(async () => {
             CASE WHEN i % 5 = 0 THEN NULL ELSE timestamptz '2030-01-01T00:00:00Z' + ((i * 7919) % 10000) * interval '1 hour' END,
             t.created,
             t.created + (i % 17) * interval '1 minute 3.5 seconds',
-            i
+            i,
+            (SELECT l.id FROM lists l WHERE l.user_id = $1 AND l.inbox),
+            order_key_nth(i - 1)
      FROM generate_series(1, $2::integer) AS i
      CROSS JOIN LATERAL (SELECT timestamptz '2026-01-01T00:00:00Z' + i * interval '1 minute 0.123 seconds' AS created) AS t`,
     [user, OWN_TASKS],
   );
+  // Other users' tasks, a tenth of them in the trash (as in production: 30 days of deletions).
   await db.query(
-    `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position)
+    `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position,
+                        list_id, sort_key, deleted_at)
      SELECT $1 || (i % $3::integer),
             'other ' || i || ' ' || (ARRAY['report', 'email', 'call'])[1 + i % 3],
             CASE WHEN i % 2 = 0 THEN NULL ELSE 'other details ' || i END,
@@ -73,10 +96,14 @@ beforeAll(async () => {
             CASE WHEN i % 4 = 0 THEN NULL ELSE timestamptz '2030-01-01T00:00:00Z' + (i % 5000) * interval '1 hour' END,
             t.created,
             t.created,
-            i / $3::integer + 1
+            i / $3::integer + 1,
+            inbox.id,
+            order_key_nth(i / $3::integer),
+            CASE WHEN i % 10 = 0 THEN t.created + interval '1 day' END
      FROM generate_series(1, $2::integer) AS i
-     CROSS JOIN LATERAL (SELECT timestamptz '2025-06-01T00:00:00Z' + i * interval '37 seconds' AS created) AS t`,
-    [`other_${randomUUID()}_`, OTHER_TASKS, OTHER_USERS],
+     CROSS JOIN LATERAL (SELECT timestamptz '2025-06-01T00:00:00Z' + i * interval '37 seconds' AS created) AS t
+     JOIN lists inbox ON inbox.user_id = $1 || (i % $3::integer) AND inbox.inbox`,
+    [others, OTHER_TASKS, OTHER_USERS],
   );
   // Each user's change feed stands where their last position is (the positions above).
   await db.query("INSERT INTO sync_state (user_id, position) VALUES ($1, $2)", [user, OWN_TASKS]);
@@ -90,8 +117,10 @@ beforeAll(async () => {
     due_date: Date;
     priority: "low" | "medium" | "high";
     title: string;
+    sort_key: string;
+    list_id: string;
   }>(
-    `SELECT id, created_at, updated_at, due_date, priority, title FROM tasks
+    `SELECT id, created_at, updated_at, due_date, priority, title, sort_key, list_id FROM tasks
      WHERE user_id = $1 AND due_date IS NOT NULL ORDER BY id OFFSET $2 LIMIT 1`,
     [user, OWN_TASKS / 2],
   );
@@ -104,7 +133,10 @@ beforeAll(async () => {
     due_date: row.due_date.toISOString(),
     priority: row.priority,
     title: row.title,
+    // A position cursor's value: the parent (0: top level) and the key.
+    position: `0:${row.sort_key}`,
   };
+  inbox = Number(row.list_id);
 }, 600_000);
 
 afterAll(async () => {
@@ -127,14 +159,32 @@ interface Shape {
   name: string;
   query: ListQuery;
   start: Start;
+  /** list_id: the user's Inbox (known once seeded). */
+  inInbox?: boolean;
 }
 
 function shape(name: string, sort: Sort, filters: Filters = {}, start: Start = "first page"): Shape {
   return { name, query: { status: "all", limit: 100, ...filters, sort }, start };
 }
 
+/** The same in the user's Inbox (sort=position needs a list). */
+const inInbox = (name: string, sort: Sort, filters: Filters = {}, start: Start = "first page"): Shape => ({
+  ...shape(`list_id=Inbox ${name}`, sort, filters, start),
+  inInbox: true,
+});
+
 const SHAPES: Shape[] = [
-  ...SORTS.flatMap((sort) => [shape(`sort=${sort}`, sort), shape(`sort=${sort} after a cursor`, sort, {}, "middle")]),
+  ...SORTS.filter((sort) => !sort.endsWith("position")).flatMap((sort) => [
+    shape(`sort=${sort}`, sort),
+    shape(`sort=${sort} after a cursor`, sort, {}, "middle"),
+  ]),
+  ...(["position", "-position"] as const).flatMap((sort) => [
+    inInbox(`sort=${sort}`, sort),
+    inInbox(`sort=${sort} after a cursor`, sort, {}, "middle"),
+  ]),
+  inInbox("parent_id=none sort=position after a cursor", "position", { parent_id: 0 }, "middle"),
+  inInbox("status=pending sort=position", "position", { status: "pending" }),
+  inInbox("sort=-created_at", "-created_at"),
   shape("sort=due_date after a cursor among tasks without due date", "due_date", {}, "undated"),
   shape("sort=-due_date after a cursor among tasks without due date", "-due_date", {}, "undated"),
   shape("sort=-created_at limit=1000", "-created_at", { limit: 1000 }),
@@ -193,8 +243,9 @@ describe(`list queries for a user with ${OWN_TASKS} tasks among ${OTHER_TASKS} o
     expect(Math.abs(Number(rows[0]?.completed) - OWN_TASKS / 2)).toBeLessThan(OWN_TASKS / 50);
   });
 
-  it.each(SHAPES.map((s) => [s.name, s] as const))("%s: uses an index, not a sequential scan on tasks", async (_name, { query, start }) => {
-    const statement = compile(listStatement(user, query, cursorFor(query.sort, start)));
+  it.each(SHAPES.map((s) => [s.name, s] as const))("%s: uses an index, not a sequential scan on tasks", async (_name, shaped) => {
+    const query = shaped.inInbox ? { ...shaped.query, list_id: inbox } : shaped.query;
+    const statement = compile(listStatement(user, query, cursorFor(query.sort, shaped.start)));
     const { rows } = await db.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
     const plan = rows[0]?.["QUERY PLAN"][0]?.Plan;
     if (plan === undefined) throw new Error("EXPLAIN returned no plan");
@@ -222,5 +273,83 @@ describe(`list queries for a user with ${OWN_TASKS} tasks among ${OTHER_TASKS} o
       planNodes(plan).flatMap((node) => node["Index Name"] ?? []),
       `plan:\n${JSON.stringify(plan, null, 1)}`,
     ).toContain("tasks_user_text_trgm");
+  });
+});
+
+describe("restoring, among other users' trash", () => {
+  /**
+   * Runs `act` in a transaction that is rolled back (the user's tasks stay as seeded), and returns
+   * how `restore` (the last statement) read the tasks table: sequential scans, and rows read.
+   */
+  async function readsOfTasks(act: () => Promise<void>, restore: () => Promise<void>): Promise<{ seqScans: number; rowsRead: number }> {
+    const stats = async () =>
+      (
+        await db.query<{ seq_scan: string; rows: string }>(
+          `SELECT seq_scan, seq_tup_read + COALESCE(idx_tup_fetch, 0) AS rows FROM pg_stat_xact_user_tables WHERE relname = 'tasks'`,
+        )
+      ).rows[0];
+    await db.query("BEGIN");
+    try {
+      await act();
+      const before = await stats();
+      await restore();
+      const after = await stats();
+      return { seqScans: Number(after?.seq_scan) - Number(before?.seq_scan), rowsRead: Number(after?.rows) - Number(before?.rows) };
+    } finally {
+      await db.query("ROLLBACK");
+    }
+  }
+  const write = async (operations: unknown[]) => {
+    const { rows } = await db.query<{ status: number; task_id: string }>(
+      "SELECT status, task_id FROM task_write($1, $2::jsonb, NULL, NULL, '{}'::jsonb)",
+      [user, JSON.stringify(operations)],
+    );
+    return rows;
+  };
+
+  it("restoring a task finds the subtasks that went with it on an index: no scan of every user's tasks", async () => {
+    const reads = await readsOfTasks(
+      async () => {
+        expect((await write([{ op: "delete", id: middle.id, if_match: null }])).map((row) => row.status)).toEqual([204]);
+      },
+      async () => {
+        expect((await write([{ op: "restore", id: middle.id }])).map((row) => row.status)).toEqual([200]);
+      },
+    );
+    expect(reads.seqScans).toBe(0);
+    expect(reads.rowsRead).toBeLessThan(100);
+  });
+
+  it("restoring a list finds the tasks that went with it on an index: no scan of every user's tasks", async () => {
+    let list = 0;
+    const reads = await readsOfTasks(
+      async () => {
+        const [created] = await write([{ op: "list_create", list: { name: "restored", color: null } }]);
+        list = Number(created?.task_id);
+        expect((await write([{ op: "list_delete", id: list, move_to: null, if_match: null }])).map((row) => row.status)).toEqual([204]);
+      },
+      async () => {
+        expect((await write([{ op: "list_restore", id: list }])).map((row) => row.status)).toEqual([200]);
+      },
+    );
+    expect(reads.seqScans).toBe(0);
+    expect(reads.rowsRead).toBeLessThan(100);
+  });
+
+  it("deleting a list for good, as the hourly purge does, checks the tasks referring to it on an index: no scan of every user's tasks", async () => {
+    let list = 0;
+    const reads = await readsOfTasks(
+      async () => {
+        const [created] = await write([{ op: "list_create", list: { name: "purged", color: null } }]);
+        list = Number(created?.task_id);
+        expect((await write([{ op: "list_delete", id: list, move_to: null, if_match: null }])).map((row) => row.status)).toEqual([204]);
+      },
+      async () => {
+        // The purge's statement deletes each expired list row; the foreign key tasks.list_id is checked for each.
+        expect((await db.query("DELETE FROM lists WHERE id = $1", [list])).rowCount).toBe(1);
+      },
+    );
+    expect(reads.seqScans).toBe(0);
+    expect(reads.rowsRead).toBeLessThan(100);
   });
 });

@@ -31,10 +31,13 @@ interface Seed {
   updated_at?: string;
 }
 
-const COLUMNS = "id, user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, version";
+const COLUMNS =
+  "id, user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, version, list_id, parent_id, sort_key AS position";
 
-interface Row extends Omit<Task, "id" | "completed_at" | "due_date" | "created_at" | "updated_at"> {
+interface Row extends Omit<Task, "id" | "completed_at" | "due_date" | "created_at" | "updated_at" | "list_id" | "parent_id"> {
   id: string;
+  list_id: string;
+  parent_id: string | null;
   completed_at: Date | null;
   due_date: Date | null;
   created_at: Date;
@@ -57,21 +60,24 @@ async function seed(user: string, seeds: Seed[]): Promise<Task[]> {
     ...s,
   }));
   // Each row takes the next change position of the user, as task_write would (src/db/functions.sql):
-  // the counter is locked, the rows take the numbers after it, the counter moves past them.
+  // the counter is locked, the rows take the numbers after it, the counter moves past them. They go
+  // to the user's Inbox (created here, as on first use), in order: these are the user's first tasks.
   const client = await db.connect();
   let inserted: Row[];
   try {
     await client.query("BEGIN");
+    const { rows: inboxes } = await client.query<{ inbox: string }>("SELECT list_inbox($1) AS inbox", [user]);
     const { rows: locked } = await client.query<{ head: string }>("SELECT task_lock_user($1) AS head", [user]);
     const head = Number(locked[0]?.head ?? 0);
     ({ rows: inserted } = await client.query<Row>(
-      `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position)
+      `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position,
+                          list_id, sort_key)
        SELECT $1, x.title, x.description, x.completed, CASE WHEN x.completed THEN x.updated_at END,
-              x.priority, x.tags, x.due_date, x.created_at, x.updated_at, $3::bigint + x.n
+              x.priority, x.tags, x.due_date, x.created_at, x.updated_at, $3::bigint + x.n, $4::bigint, order_key_nth(x.n - 1)
        FROM jsonb_to_recordset($2::jsonb) AS x(title text, description text, completed boolean, priority task_priority,
                                                tags text[], due_date timestamptz, created_at timestamptz, updated_at timestamptz, n bigint)
        RETURNING ${COLUMNS}`,
-      [user, JSON.stringify(rows), head],
+      [user, JSON.stringify(rows), head, inboxes[0]?.inbox],
     ));
     await client.query("UPDATE sync_state SET position = $2 WHERE user_id = $1", [user, head + rows.length]);
     await client.query("COMMIT");
@@ -84,6 +90,8 @@ async function seed(user: string, seeds: Seed[]): Promise<Task[]> {
   return inserted.map((row) => ({
     ...row,
     id: Number(row.id),
+    list_id: Number(row.list_id),
+    parent_id: row.parent_id === null ? null : Number(row.parent_id),
     completed_at: row.completed_at?.toISOString() ?? null,
     due_date: row.due_date?.toISOString() ?? null,
     created_at: row.created_at.toISOString(),

@@ -16,7 +16,7 @@ import {
   parseServerMessage,
   type ServerMessage,
 } from "../src/live/protocol.ts";
-import { createTask, expectProblem, newUser, sleep, type Task, tokenFor, workerUrl } from "./support/api.ts";
+import { call, createTask, expectProblem, newUser, sleep, type Task, tokenFor, workerUrl } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { startTestWorker } from "./support/transport.ts";
 
@@ -169,6 +169,26 @@ describe("who hears what", () => {
       cursor: string;
     };
     expect(since.changes.map((change) => change.op)).toEqual(["upsert", "delete"]);
+    expect(last).toEqual({ type: "changed", cursor: since.cursor });
+    await closeAll([live]);
+  });
+
+  it("announces list writes like task writes: a list created, renamed and deleted, each heard as changed", async () => {
+    const user = newUser();
+    await createTask(user, { title: "t" });
+    const live = await open(user);
+    const ready = await live.next("ready");
+    const list = (await (await call(`/api/${user}/lists`, { method: "POST", body: { name: "heard" } })).json()) as { id: number };
+    await live.next("changed");
+    await call(`/api/${user}/lists/${list.id}`, { method: "PATCH", body: { name: "renamed" } });
+    await live.next("changed");
+    expect((await call(`/api/${user}/lists/${list.id}`, { method: "DELETE" })).status).toBe(204);
+    const last = await live.next("changed");
+    const since = (await (await call(`/api/${user}/changes?since=${ready.type === "ready" ? ready.cursor : ""}`)).json()) as {
+      lists: Array<{ op: string; id?: number }>;
+      cursor: string;
+    };
+    expect(since.lists).toEqual([{ op: "delete", id: list.id }]);
     expect(last).toEqual({ type: "changed", cursor: since.cursor });
     await closeAll([live]);
   });

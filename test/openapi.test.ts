@@ -61,14 +61,14 @@ describe("GET /openapi.json", () => {
     const all = operations().map(({ method, path }) => `${method.toUpperCase()} ${path}`);
     expect(all).toEqual(expect.arrayContaining(assets));
     const documented = all.filter((operation) => !assets.includes(operation)).sort();
-    expect(routed).toHaveLength(14);
+    expect(routed).toHaveLength(25);
     expect(documented).toEqual(routed);
   });
 
   it("matches what the running Worker allows on each documented path (OPTIONS → Allow)", async () => {
     for (const [template, item] of Object.entries(served.paths)) {
       if (template === "/docs" || template.startsWith("/problems/")) continue; // static assets
-      const concrete = template.replace("{user_id}", "someone").replace("{id}", "1");
+      const concrete = template.replace("{user_id}", "someone").replace("{id}", "1").replace("{list_id}", "1");
       const response = await call(concrete, { method: "OPTIONS", token: null });
       const allowed = (response.headers.get("Allow") ?? "").split(/,\s*/).filter((m) => m !== "OPTIONS" && m !== "HEAD");
       const documented = Object.keys(item)
@@ -116,6 +116,33 @@ describe("GET /openapi.json", () => {
       expect(headers(path, method), `${method} ${path}`).toContain("header:If-Match");
     }
     expect(op(one, "get").responses["200"]?.headers).toHaveProperty("ETag");
+    const list = "/api/{user_id}/lists/{list_id}";
+    expect(statuses("/api/{user_id}/lists", "post")).toEqual(expect.arrayContaining(["201", "400", "409", "413", "415"]));
+    expect(headers("/api/{user_id}/lists", "post")).toContain("header:Idempotency-Key");
+    expect(op("/api/{user_id}/lists", "post").responses["201"]?.headers).toEqual(expect.objectContaining({ Location: expect.anything() }));
+    expect(statuses(list, "get")).toEqual(expect.arrayContaining(["200", "304", "404"]));
+    expect(headers(list, "get")).toContain("header:If-None-Match");
+    for (const [path, method] of [
+      [list, "put"],
+      [list, "patch"],
+      [list, "delete"],
+      [`${list}/move`, "post"],
+      [`${one}/move`, "post"],
+    ] as const) {
+      expect(statuses(path, method), `${method} ${path}`).toEqual(expect.arrayContaining(["404", "412"]));
+      expect(headers(path, method), `${method} ${path}`).toContain("header:If-Match");
+      if (method !== "delete") expect(op(path, method).responses["200"]?.headers, `${method} ${path}`).toHaveProperty("ETag");
+    }
+    expect(headers(list, "delete")).toContain("query:move_to");
+    expect(statuses(list, "delete")).toContain("409");
+    for (const path of [`${one}/restore`, `${list}/restore`]) {
+      expect(statuses(path, "post"), path).toEqual(expect.arrayContaining(["200", "404"]));
+      expect(headers(path, "post"), path).not.toContain("header:If-Match");
+    }
+    expect(op("/api/{user_id}/trash", "get").responses["200"]?.headers).toHaveProperty("Link");
+    // A 409 that is not always idempotency_in_flight: Retry-After comes only with that code.
+    const conflict = op("/api/{user_id}/tasks/batch", "post").responses["409"]?.headers;
+    expect(conflict).toHaveProperty("Retry-After", { $ref: "#/components/headers/RetryAfterInFlight" });
     for (const { operation, path } of operations()) {
       if (path === "/docs" || path.startsWith("/problems/")) continue; // static assets: not the Worker's headers
       for (const [status, response] of Object.entries(operation.responses)) {
@@ -133,8 +160,29 @@ describe("GET /openapi.json", () => {
     expect(schema.properties.tags).toMatchObject({ type: "array", items: { maxLength: 32 } });
     expect(schema).toMatchObject({ additionalProperties: false });
     const list = served.paths["/api/{user_id}/tasks"]?.get?.parameters as unknown as Array<{ name: string; schema: Json }>;
-    expect(list.map((p) => p.name)).toEqual(["status", "priority", "tag", "q", "due_before", "due_after", "sort", "limit", "cursor"]);
+    expect(list.map((p) => p.name)).toEqual([
+      "list_id",
+      "parent_id",
+      "status",
+      "priority",
+      "tag",
+      "q",
+      "due_before",
+      "due_after",
+      "sort",
+      "limit",
+      "cursor",
+    ]);
     expect(list.find((p) => p.name === "limit")?.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000, default: 100 });
+    expect(list.find((p) => p.name === "parent_id")?.schema).toEqual({
+      anyOf: [{ type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, { const: "none" }],
+    });
+    const newList = served.paths["/api/{user_id}/lists"]?.post as unknown as { requestBody: { content: Record<string, { schema: Json }> } };
+    expect(newList.requestBody.content["application/json"]?.schema).toMatchObject({
+      required: ["name"],
+      additionalProperties: false,
+      properties: { name: { type: "string", minLength: 1, maxLength: 100 }, color: { default: null } },
+    });
   });
 });
 

@@ -1,8 +1,9 @@
 // The design rule "one SQL statement (one round trip) per API call", checked by Postgres itself:
 // a Postgres of this file's own with pg_stat_statements, so other test files' traffic cannot
 // blur the count, and the Worker pointed at it. Every kind of call, including conditional
-// writes that fail (412) and every Idempotency-Key outcome, must execute exactly one statement;
-// calls refused before the database (validation) must execute none.
+// writes that fail (412), every Idempotency-Key outcome, and the calls of lists, moves, restores
+// and the trash, must execute exactly one statement; calls refused before the database
+// (validation) must execute none.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScratchPostgres, startScratchPostgres } from "../scripts/lib/postgres.ts";
@@ -133,11 +134,88 @@ describe("one SQL statement per API call, counted by pg_stat_statements", () => 
     await expectStatements(2, 200, `/api/${user}/tasks/batch`, { method: "POST", body: { operations } });
   });
 
+  it("lists: GET /lists (making the Inbox), POST (and its replay), GET, 304, PATCH, PUT, 412, move, DELETE, ?move_to, restore, 404, 409", async () => {
+    const user = newUser();
+    const lists = `/api/${user}/lists`;
+    await expectStatements(1, 200, lists);
+    await expectStatements(1, 200, lists);
+    const headers = { "Idempotency-Key": `list-${crypto.randomUUID()}` };
+    await expectStatements(1, 201, lists, { method: "POST", body: { name: "first" }, headers });
+    await expectStatements(1, 201, lists, { method: "POST", body: { name: "first" }, headers });
+    const list = (await (await call(lists, { base: base(), method: "POST", body: { name: "second" } })).json()) as { id: number };
+    const target = (await (await call(lists, { base: base(), method: "POST", body: { name: "target" } })).json()) as { id: number };
+    const one = `${lists}/${list.id}`;
+    await create(user, { title: "in the list", list_id: list.id });
+    await expectStatements(1, 200, one);
+    await expectStatements(1, 304, one, { headers: { "If-None-Match": '"1"' } });
+    await expectStatements(1, 200, one, { method: "PATCH", body: { name: "patched" } });
+    await expectStatements(1, 200, one, { method: "PUT", body: { color: "#abcdef" } });
+    await expectStatements(1, 412, one, { method: "PATCH", body: { name: "stale" }, headers: { "If-Match": '"1"' } });
+    await expectStatements(1, 200, `${one}/move`, { method: "POST", body: { after_id: target.id } });
+    await expectStatements(1, 204, one, { method: "DELETE" });
+    await expectStatements(1, 404, one);
+    await expectStatements(1, 200, `${one}/restore`, { method: "POST" });
+    await expectStatements(1, 404, `${one}/restore`, { method: "POST" });
+    await expectStatements(1, 204, `${one}?move_to=${target.id}`, { method: "DELETE" });
+    await expectStatements(1, 422, `${lists}/${target.id}?move_to=${target.id}`, { method: "DELETE" });
+    const inbox = ((await (await call(lists, { base: base() })).json()) as Array<{ id: number; inbox: boolean }>).find((l) => l.inbox);
+    await expectStatements(1, 409, `${lists}/${inbox?.id}`, { method: "DELETE" });
+  });
+
+  it("order and trash: move, restore, GET /tasks?sort=position (and its next page), GET /trash (and its next page)", async () => {
+    const user = newUser();
+    const [a, b, c] = [await create(user, { title: "a" }), await create(user, { title: "b" }), await create(user, { title: "c" })];
+    await expectStatements(1, 200, `/api/${user}/tasks/${c.id}/move`, { method: "POST", body: { after_id: a.id } });
+    await expectStatements(1, 200, `/api/${user}/tasks/${b.id}/move`, { method: "POST", body: { parent_id: a.id } });
+    await expectStatements(1, 422, `/api/${user}/tasks/${c.id}/move`, { method: "POST", body: { parent_id: b.id } });
+    await expectStatements(1, 200, `/api/${user}/tasks?list_id=${a.list_id}&sort=position&limit=1`);
+    const first = await call(`/api/${user}/tasks?list_id=${a.list_id}&sort=position&limit=1`, { base: base() });
+    const next = /<([^>]+)>;\s*rel="next"/.exec(first.headers.get("Link") ?? "")?.[1] ?? "";
+    await expectStatements(1, 200, `/api/${user}/tasks${next.slice(next.indexOf("?"))}`);
+    await expectStatements(1, 204, `/api/${user}/tasks/${a.id}`, { method: "DELETE" });
+    await expectStatements(1, 204, `/api/${user}/tasks/${c.id}`, { method: "DELETE" });
+    await expectStatements(1, 200, `/api/${user}/trash`);
+    const page = await call(`/api/${user}/trash?limit=1`, { base: base() });
+    const more = /<([^>]+)>;\s*rel="next"/.exec(page.headers.get("Link") ?? "")?.[1] ?? "";
+    await expectStatements(1, 200, `/api/${user}/trash${more.slice(more.indexOf("?"))}`);
+    await expectStatements(1, 200, `/api/${user}/tasks/${a.id}/restore`, { method: "POST" });
+    await expectStatements(1, 404, `/api/${user}/tasks/${a.id}/restore`, { method: "POST" });
+  });
+
+  it("/changes with lists: a brand-new user's full sync (making the Inbox), and after a cursor; a batch mixing list and task operations", async () => {
+    const user = newUser();
+    await expectStatements(1, 200, `/api/${user}/changes`);
+    const { cursor } = (await (await call(`/api/${user}/changes`, { base: base() })).json()) as { cursor: string };
+    const list = (await (await call(`/api/${user}/lists`, { base: base(), method: "POST", body: { name: "l" } })).json()) as { id: number };
+    const task = await create(user, { title: "t", list_id: list.id });
+    await expectStatements(1, 200, `/api/${user}/changes?since=${cursor}`);
+    const operations = [
+      { op: "list_create", list: { name: "made" } },
+      { op: "create", task: { title: "new", list_id: list.id } },
+      { op: "move", id: task.id, list_id: list.id },
+      { op: "list_update", id: list.id, list: { name: "renamed" } },
+      { op: "list_move", id: list.id },
+      { op: "delete", id: task.id },
+      { op: "restore", id: task.id },
+      { op: "list_delete", id: list.id },
+      { op: "list_restore", id: list.id },
+    ];
+    await expectStatements(1, 200, `/api/${user}/tasks/batch`, { method: "POST", body: { operations } });
+    // Failing at the last operation (its anchor is itself): one statement too.
+    const failing = [...operations, { op: "move", id: task.id, after_id: task.id }];
+    await expectStatements(1, 422, `/api/${user}/tasks/batch`, { method: "POST", body: { operations: failing } });
+  });
+
   it("calls refused before the database cost none: bad body, bad key, bad id, bad token", async () => {
     const user = newUser();
     await expectStatements(0, 422, `/api/${user}/tasks`, { method: "POST", body: { title: "" } });
     await expectStatements(0, 422, `/api/${user}/tasks`, { method: "POST", body: { title: "x" }, headers: { "Idempotency-Key": "" } });
     await expectStatements(0, 422, `/api/${user}/tasks/abc`);
+    await expectStatements(0, 422, `/api/${user}/lists`, { method: "POST", body: { name: "n", color: "red" } });
+    await expectStatements(0, 422, `/api/${user}/lists/abc`);
+    await expectStatements(0, 422, `/api/${user}/tasks/1/move`, { method: "POST", body: { after_id: 2, before_id: 3 } });
+    await expectStatements(0, 422, `/api/${user}/tasks?sort=position`);
+    await expectStatements(0, 422, `/api/${user}/trash?limit=0`);
     await expectStatements(0, 401, `/api/${user}/tasks`, { token: "not-a-jwt" });
     await expectStatements(0, 403, `/api/${newUser()}/tasks`, {
       token: null,

@@ -2,8 +2,9 @@
 // cursor and keeps pulling with the cursor it was given ends with exactly the tasks GET /tasks
 // lists, whatever writes ran meanwhile and in whatever order they committed. Eight writers do 400
 // mixed operations on one user (creates, patches, completes, deletes, batches, stale If-Match
-// writes) while a reader pulls /changes in a loop; 20 seeded runs. Then the same check against the
-// classic trap (positions from a sequence, no ordering lock) shows that it catches a lost change.
+// writes, moves, lists deleted with a task) while a reader pulls /changes in a loop; 20 seeded
+// runs. Then the same check against the classic trap (positions from a sequence, no ordering
+// lock) shows that it catches a lost change.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { newUser, type Task, tokenFor, untilAvailable, workerUrl } from "./support/api.ts";
@@ -97,8 +98,20 @@ async function converge(base: string, seed: number): Promise<Divergence> {
         const results = (body as { results?: Array<{ task?: Task }> } | undefined)?.results;
         const created = results?.[0]?.task?.id;
         if (created !== undefined) ids.push(created);
-      } else {
+      } else if (roll < 0.95) {
         await request(`/tasks/${pick()}`, { method: "PUT", body: { title: "stale" }, headers: { "If-Match": '"999999"' } });
+      } else if (roll < 0.975) {
+        // A move among its siblings (a 422 when the anchor is itself or in another list).
+        await request(`/tasks/${pick()}/move`, { method: "POST", body: next() < 0.3 ? {} : { after_id: pick() } });
+      } else {
+        // A list that takes a task and goes to the trash with it: the task's deletion is in the feed.
+        remaining -= 2;
+        const { body } = await request("/lists", { method: "POST", body: { name: `l${Math.floor(next() * 1e6)}` } });
+        const list = (body as { id?: number } | undefined)?.id;
+        if (list !== undefined) {
+          await request(`/tasks/${pick()}/move`, { method: "POST", body: { list_id: list } });
+          await request(`/lists/${list}`, { method: "DELETE" });
+        }
       }
     }
   };
@@ -164,7 +177,7 @@ describe("convergence under concurrency", () => {
         repeats: 0,
       });
       // Only the statuses of writes that happened or that changed nothing; never a 5xx.
-      for (const status of Object.keys(divergence.statuses).map(Number)) expect([200, 201, 204, 404, 412]).toContain(status);
+      for (const status of Object.keys(divergence.statuses).map(Number)) expect([200, 201, 204, 404, 412, 422]).toContain(status);
     }
   });
 });

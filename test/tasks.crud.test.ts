@@ -44,7 +44,7 @@ const FULL = {
 } as const;
 
 describe("POST /api/{user}/tasks", () => {
-  it("returns 201 with all 15 fields, in the contract's order, and their defaults", async () => {
+  it("returns 201 with all 18 fields, in the contract's order, and their defaults (the Inbox, top level, first)", async () => {
     const user = newUser();
     const before = Date.now();
     const response = await call(tasksPath(user), { method: "POST", body: { title: "Buy milk" } });
@@ -68,6 +68,9 @@ describe("POST /api/{user}/tasks", () => {
       "recurrence",
       "series_id",
       "next_id",
+      "list_id",
+      "parent_id",
+      "position",
     ]);
     expect(task).toMatchObject({
       user_id: user,
@@ -82,7 +85,11 @@ describe("POST /api/{user}/tasks", () => {
       recurrence: null,
       series_id: null,
       next_id: null,
+      parent_id: null,
+      position: "a0",
     });
+    const lists = (await (await call(`/api/${user}/lists`)).json()) as Array<{ id: number; inbox: boolean }>;
+    expect(lists.filter((list) => list.inbox).map((list) => list.id)).toEqual([task.list_id]);
     expect(Number.isSafeInteger(task.id)).toBe(true);
     expect(task.id).toBeGreaterThan(0);
     expectWithin(task.created_at, before, after);

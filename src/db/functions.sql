@@ -19,6 +19,10 @@ DROP FUNCTION IF EXISTS task_place(bigint, bigint, bigint, jsonb, bigint, intege
 DROP FUNCTION IF EXISTS task_rebalance(bigint, bigint, bigint);
 DROP FUNCTION IF EXISTS task_lock_user(text);
 DROP FUNCTION IF EXISTS task_next_position(text, bigint);
+DROP TRIGGER IF EXISTS tasks_keep_body ON tasks;
+DROP FUNCTION IF EXISTS tasks_keep_body();
+DROP FUNCTION IF EXISTS task_body(tasks);
+DROP FUNCTION IF EXISTS task_json_version();
 DROP FUNCTION IF EXISTS task_json(tasks);
 DROP FUNCTION IF EXISTS list_json(lists);
 DROP FUNCTION IF EXISTS order_key_between(text, text);
@@ -59,6 +63,27 @@ CREATE FUNCTION task_json(t tasks) RETURNS text LANGUAGE sql STABLE PARALLEL SAF
   )::task_view)::text
 $$;
 
+-- The version of task_json's output. Bump it whenever task_json changes: rows whose stored body
+-- (tasks.body, migrations/0009) was written by another version are built again on read, and get
+-- the new body on their next write, so a deploy never rewrites the table.
+CREATE FUNCTION task_json_version() RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 1::smallint $$;
+
+-- A task's JSON for a read: its stored body when current, else built now. Inlined like task_json.
+CREATE FUNCTION task_body(t tasks) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN t.body_version = task_json_version() THEN t.body ELSE task_json(t) END
+$$;
+
+-- Every insert and update of a task stores its JSON, whoever writes it (task_write, a migration,
+-- a COPY): the body can never be older than the row.
+CREATE FUNCTION tasks_keep_body() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.body := task_json(NEW);
+  NEW.body_version := task_json_version();
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER tasks_keep_body BEFORE INSERT OR UPDATE ON tasks FOR EACH ROW EXECUTE FUNCTION tasks_keep_body();
+
 CREATE FUNCTION list_json(l lists) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT row_to_json(ROW(
     l.id, l.user_id, l.name, l.color, l.inbox, l.sort_key,
@@ -74,9 +99,9 @@ $$;
 -- These functions are a port of fractional-indexing (rocicorp/fractional-indexing 4.0.0, CC0)
 -- with its default alphabets (digits 0-9A-Za-z, integer heads A-Z and a-z): it runs here, under
 -- the user's lock, because the neighbours' keys must be read in the same statement that writes
--- (read in the Worker, two clients would compute the same key). test/unit/order-key.test.ts
--- checks them against the library itself. A key that grows past ORDER_KEY_REBALANCE_LENGTH (many
--- moves into one gap) makes the write renumber its whole sibling group in the same statement.
+-- (read in the Worker, two clients would compute the same key). test/order-key.test.ts checks
+-- them against the library itself. A key that grows past order_key_rebalance_length() (many moves
+-- into one gap) makes the write renumber its whole sibling group in the same statement.
 CREATE FUNCTION order_key_digit(c text) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT strpos('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', c) - 1
 $$;
@@ -429,7 +454,7 @@ CREATE FUNCTION task_changes_rows(p_user text, p_since bigint, p_limit integer)
 RETURNS TABLE (pos bigint, kind text, id bigint, body text, head bigint, horizon bigint)
 LANGUAGE sql STABLE AS $$
   WITH changed AS (
-    (SELECT t.position, 'task'::text AS kind, t.id, CASE WHEN t.deleted_at IS NULL THEN task_json(t) END AS body
+    (SELECT t.position, 'task'::text AS kind, t.id, CASE WHEN t.deleted_at IS NULL THEN task_body(t) END AS body
      FROM tasks t WHERE t.user_id = p_user AND t.position > COALESCE(p_since, 0) AND (p_since IS NOT NULL OR t.deleted_at IS NULL)
      ORDER BY t.position LIMIT p_limit + 1)
     UNION ALL
@@ -707,11 +732,26 @@ BEGIN
           v_pos := task_next_position(p_user, v_pos);
           UPDATE lists l SET deleted_at = NULL, sort_key = v_key, updated_at = v_now, version = l.version + 1, position = v_pos
           WHERE l.id = v_list.id RETURNING * INTO v_list_row;
-          -- Its tasks come back with it, in their places (nothing could take them meanwhile:
-          -- no task can be added to a list in the trash).
-          FOR v_sub IN SELECT t.id FROM tasks t WHERE t.deleted_with_list = v_list.id AND t.deleted_at IS NOT NULL ORDER BY t.sort_key LOOP
+          -- Its tasks come back with it, in their places, top level first. A subtask whose parent
+          -- is not back in this list (restored on its own before, into the Inbox) comes back at the
+          -- top level, last; so does a task whose key was taken meanwhile.
+          FOR v_sub IN SELECT t.id, t.parent_id, t.sort_key FROM tasks t
+                       WHERE t.deleted_with_list = v_list.id AND t.user_id = p_user AND t.deleted_at IS NOT NULL
+                       ORDER BY t.parent_id NULLS FIRST, t.sort_key LOOP
+            v_target_parent := v_sub.parent_id;
+            IF v_target_parent IS NOT NULL AND NOT EXISTS (
+              SELECT 1 FROM tasks t WHERE t.id = v_target_parent AND t.list_id = v_list.id AND t.deleted_at IS NULL AND t.parent_id IS NULL) THEN
+              v_target_parent := NULL;
+            END IF;
+            v_key := v_sub.sort_key;
+            IF v_target_parent IS DISTINCT FROM v_sub.parent_id OR EXISTS (
+              SELECT 1 FROM tasks t WHERE t.list_id = v_list.id AND COALESCE(t.parent_id, 0) = COALESCE(v_target_parent, 0)
+                AND t.deleted_at IS NULL AND t.sort_key = v_key) THEN
+              v_key := task_key_at(v_list.id, v_target_parent, v_sub.id, NULL, NULL, false);
+            END IF;
             v_pos := task_next_position(p_user, v_pos);
-            UPDATE tasks t SET deleted_at = NULL, deleted_with_list = NULL, updated_at = v_now, version = t.version + 1, position = v_pos
+            UPDATE tasks t SET deleted_at = NULL, deleted_with_list = NULL, parent_id = v_target_parent, sort_key = v_key,
+              updated_at = v_now, version = t.version + 1, position = v_pos
             WHERE t.id = v_sub.id;
           END LOOP;
           v_status := 200;
@@ -742,7 +782,9 @@ BEGIN
           PERFORM task_fail(v_index, 422, 'list_id');
         END IF;
       ELSE
-        SELECT e.inbox, e.pos INTO v_inbox, v_pos FROM list_ensure_inbox(p_user, v_pos) e;
+        IF v_inbox IS NULL THEN
+          SELECT e.inbox, e.pos INTO v_inbox, v_pos FROM list_ensure_inbox(p_user, v_pos) e;
+        END IF;
         v_target_list := v_inbox;
       END IF;
       v_key := task_key_at(v_target_list, v_target_parent, 0, NULL, NULL, false);
@@ -773,16 +815,16 @@ BEGIN
       IF NOT FOUND THEN
         PERFORM task_fail(v_index, 404, NULL);
       END IF;
-      -- Its list, or the Inbox when the list is in the trash too; its parent, or the top level.
-      v_target_list := v_old.list_id;
-      IF NOT EXISTS (SELECT 1 FROM lists l WHERE l.id = v_target_list AND l.deleted_at IS NULL) THEN
-        SELECT e.inbox, e.pos INTO v_inbox, v_pos FROM list_ensure_inbox(p_user, v_pos) e;
-        v_target_list := v_inbox;
-      END IF;
-      v_target_parent := v_old.parent_id;
-      IF v_target_parent IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM tasks t WHERE t.id = v_target_parent AND t.list_id = v_target_list AND t.deleted_at IS NULL AND t.parent_id IS NULL) THEN
-        v_target_parent := NULL;
+      -- Under its parent when that is still there (in the parent's list, wherever it moved since);
+      -- else at the top level of its list, or of the Inbox when the list is in the trash too.
+      SELECT t.id, t.list_id INTO v_target_parent, v_target_list FROM tasks t
+      WHERE t.id = v_old.parent_id AND t.user_id = p_user AND t.deleted_at IS NULL AND t.parent_id IS NULL;
+      IF v_target_parent IS NULL THEN
+        v_target_list := v_old.list_id;
+        IF NOT EXISTS (SELECT 1 FROM lists l WHERE l.id = v_target_list AND l.deleted_at IS NULL) THEN
+          SELECT e.inbox, e.pos INTO v_inbox, v_pos FROM list_ensure_inbox(p_user, v_pos) e;
+          v_target_list := v_inbox;
+        END IF;
       END IF;
       v_key := v_old.sort_key;
       IF v_target_list <> v_old.list_id OR v_target_parent IS DISTINCT FROM v_old.parent_id OR EXISTS (
@@ -794,10 +836,15 @@ BEGIN
       UPDATE tasks t SET deleted_at = NULL, deleted_with_task = NULL, deleted_with_list = NULL, list_id = v_target_list,
         parent_id = v_target_parent, sort_key = v_key, updated_at = v_now, version = t.version + 1, position = v_pos
       WHERE t.id = v_old.id RETURNING * INTO v_row;
-      -- The subtasks deleted with it come back with it, in its list.
-      FOR v_sub IN SELECT t.id FROM tasks t WHERE t.deleted_with_task = v_old.id AND t.deleted_at IS NOT NULL ORDER BY t.sort_key LOOP
+      -- The subtasks that went to the trash with it come back with it, in its list: deleted with
+      -- it, or with its list at the same time as it.
+      FOR v_sub IN SELECT t.id FROM tasks t
+                   WHERE t.user_id = p_user AND t.deleted_at IS NOT NULL
+                     AND (t.deleted_with_task = v_old.id
+                          OR (t.parent_id = v_old.id AND v_old.deleted_with_list IS NOT NULL AND t.deleted_with_list = v_old.deleted_with_list))
+                   ORDER BY t.sort_key LOOP
         v_pos := task_next_position(p_user, v_pos);
-        UPDATE tasks t SET deleted_at = NULL, deleted_with_task = NULL, list_id = v_target_list, updated_at = v_now,
+        UPDATE tasks t SET deleted_at = NULL, deleted_with_task = NULL, deleted_with_list = NULL, list_id = v_target_list, updated_at = v_now,
           version = t.version + 1, position = v_pos
         WHERE t.id = v_sub.id;
       END LOOP;
@@ -958,7 +1005,7 @@ BEGIN
     v_statuses := v_statuses || v_status;
     v_ids := v_ids || v_row.id;
     v_versions := v_versions || v_row.version;
-    v_jsons := v_jsons || CASE WHEN v_status = 204 THEN NULL ELSE task_json(v_row) END;
+    v_jsons := v_jsons || CASE WHEN v_status = 204 THEN NULL ELSE v_row.body END;
   END LOOP;
 
   IF jsonb_array_length(v_needs) > 0 THEN

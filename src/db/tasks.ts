@@ -234,7 +234,7 @@ const timestamp = (column: Sql) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YY
 
 /** The statement of GET …/tasks/{id} (also run by the benchmark's floor Worker). */
 export const findTaskStatement = (userId: string, id: number): Sql =>
-  sql`SELECT t.id, t.version, task_json(t) AS json FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId} AND t.deleted_at IS NULL`;
+  sql`SELECT t.id, t.version, task_body(t) AS json FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId} AND t.deleted_at IS NULL`;
 
 export async function findTask(db: Db, userId: string, id: number): Promise<StoredTask | undefined> {
   const [row] = await db.query<{ id: string; version: number; json: string }>(findTaskStatement(userId, id));
@@ -320,7 +320,11 @@ function listConditions(userId: string, query: ListQuery, cursor: Keyset | undef
     if (cursor.value === null) {
       where.push(sql`(${column} IS NULL AND t.id ${after} ${cursor.id}::bigint)`);
     } else {
-      const keyset = sql`(${column}, t.id) ${after} (${CURSOR_CASTS[key](cursor.value)}, ${cursor.id}::bigint)`;
+      // A position is unique among a list's tasks (parent and key): no id needed to break ties.
+      const keyset =
+        key === "position"
+          ? sql`(${column}) ${after} (${CURSOR_CASTS[key](cursor.value)})`
+          : sql`(${column}, t.id) ${after} (${CURSOR_CASTS[key](cursor.value)}, ${cursor.id}::bigint)`;
       // Tasks without a due date sort last in both directions.
       where.push(key === "due_date" ? sql`(${keyset} OR t.due_date IS NULL)` : keyset);
     }
@@ -336,10 +340,10 @@ export function listStatement(userId: string, query: ListQuery, cursor: Keyset |
   const direction = query.sort.startsWith("-") ? sql`DESC` : sql`ASC`;
   const nulls = key === "due_date" ? sql` NULLS LAST` : sql``;
   return sql`
-      SELECT t.id, task_json(t) AS json, ${CURSOR_VALUES[key]} AS cursor_value
+      SELECT t.id, task_body(t) AS json, ${CURSOR_VALUES[key]} AS cursor_value
       FROM tasks t
       WHERE ${listConditions(userId, query, cursor)}
-      ORDER BY ${key === "position" ? sql`COALESCE(t.parent_id, 0) ${direction}, t.sort_key` : SORT_COLUMNS[key]} ${direction}${nulls}, t.id ${direction}
+      ORDER BY ${key === "position" ? sql`COALESCE(t.parent_id, 0) ${direction}, t.sort_key ${direction}` : sql`${SORT_COLUMNS[key]} ${direction}${nulls}, t.id ${direction}`}
       LIMIT ${query.limit + 1}::integer`;
 }
 

@@ -29,7 +29,7 @@ export async function readTrash(db: Db, userId: string, limit: number, after: Tr
            '{"type":"' || x.kind || '","deleted_at":"' || ${timestamp(sql`x.deleted_at`)} || '","purge_at":"'
              || ${timestamp(sql`x.deleted_at + interval '30 days'`)} || '","' || x.kind || '":' || x.body || '}' AS entry
     FROM (
-      (SELECT 'task'::text AS kind, t.id, t.deleted_at, task_json(t) AS body FROM tasks t
+      (SELECT 'task'::text AS kind, t.id, t.deleted_at, task_body(t) AS body FROM tasks t
        WHERE t.user_id = ${userId} AND t.deleted_at IS NOT NULL AND t.deleted_with_task IS NULL AND t.deleted_with_list IS NULL
          AND ${before(sql`t.deleted_at`, "task", sql`t.id`)}
        ORDER BY t.deleted_at DESC, t.id DESC LIMIT ${limit + 1}::integer)

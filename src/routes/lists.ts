@@ -14,6 +14,7 @@ import { validate } from "../http/validate.ts";
 import { invalid, listNotFound } from "../problems.ts";
 import { queryObject } from "../schemas/listing.ts";
 import { ListDeleteQuery, ListInput, ListMoveInput, ListPatch, listWithoutReadOnly } from "../schemas/lists.ts";
+import { RestoreInput } from "../schemas/task.ts";
 import { dbFor, writeTasks } from "./database.ts";
 import { failureProblem } from "./outcomes.ts";
 
@@ -121,7 +122,7 @@ export async function moveList(request: AuthedRequest, env: Env, ctx: ExecutionC
 /** POST …/restore: out of the trash with the tasks that went with it; 404 when not in the trash. */
 export async function restoreList(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const id = listId(request);
-  await readJsonObject(request);
+  validate(RestoreInput, (await readJsonObject(request)) ?? {});
   const outcome = await writeOne(request, env, ctx, { op: "list_restore", id });
   if (outcome.kind === "list_missing") throw listNotFound("list not found in the trash");
   return writtenResponse(outcome);

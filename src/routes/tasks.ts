@@ -11,7 +11,7 @@ import { validate } from "../http/validate.ts";
 import { invalid, taskNotFound } from "../problems.ts";
 import { decodeCursor, encodeCursor } from "../schemas/cursor.ts";
 import { parseListQuery } from "../schemas/listing.ts";
-import { CompleteInput, MoveInput, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
+import { CompleteInput, MoveInput, RestoreInput, TaskInput, TaskPatch, withoutReadOnly } from "../schemas/task.ts";
 import { dbFor, writeTasks } from "./database.ts";
 import { failureProblem } from "./outcomes.ts";
 
@@ -140,7 +140,7 @@ export async function moveTask(request: AuthedRequest, env: Env, ctx: ExecutionC
 /** POST …/restore: out of the trash, with the subtasks that went with it; 404 when not in the trash. */
 export async function restoreTask(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const id = taskId(request);
-  await readJsonObject(request);
+  validate(RestoreInput, (await readJsonObject(request)) ?? {});
   const outcome = await writeOne(request, env, ctx, { op: "restore", id });
   if (outcome.kind === "missing") throw taskNotFound("task not found in the trash");
   return writtenResponse(outcome);

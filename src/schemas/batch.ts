@@ -3,7 +3,7 @@
 // /move; the list operations as the list routes.
 import * as v from "valibot";
 import { type FieldError, validationFailed } from "../problems.ts";
-import { ListInput, ListPatch, listWithoutReadOnly } from "./lists.ts";
+import { ListInput, ListMoveInput, ListPatch, listWithoutReadOnly } from "./lists.ts";
 import { MoveInput, TaskInput, TaskPatch, withoutReadOnly } from "./task.ts";
 
 export const MAX_OPERATIONS = 100;
@@ -54,10 +54,7 @@ const OperationShape = v.variant(
     v.strictObject({ op: v.literal("restore"), id: Id }, UNKNOWN),
     v.strictObject({ op: v.literal("list_create"), list: TaskBody }, UNKNOWN),
     v.strictObject({ op: v.literal("list_update"), id: Id, list: TaskBody, if_match: v.optional(IfMatch) }, UNKNOWN),
-    v.strictObject(
-      { op: v.literal("list_move"), id: Id, after_id: v.optional(Id), before_id: v.optional(Id), if_match: v.optional(IfMatch) },
-      UNKNOWN,
-    ),
+    v.object({ op: v.literal("list_move"), id: Id, if_match: v.optional(IfMatch) }),
     v.strictObject({ op: v.literal("list_delete"), id: Id, move_to: v.optional(Id), if_match: v.optional(IfMatch) }, UNKNOWN),
     v.strictObject({ op: v.literal("list_restore"), id: Id }, UNKNOWN),
   ],
@@ -103,7 +100,6 @@ function parseOperation(input: unknown): Operation | FieldError[] {
     case "delete":
     case "complete":
     case "restore":
-    case "list_move":
     case "list_delete":
     case "list_restore":
       return operation;
@@ -114,6 +110,17 @@ function parseOperation(input: unknown): Operation | FieldError[] {
       if (!move.success) return errorsOf(move.issues, "");
       return {
         op: "move",
+        id: operation.id,
+        ...(operation.if_match === undefined ? {} : { if_match: operation.if_match }),
+        ...move.output,
+      };
+    }
+    case "list_move": {
+      const { op, id, if_match, ...fields } = input as Record<string, unknown>;
+      const move = v.safeParse(ListMoveInput, fields);
+      if (!move.success) return errorsOf(move.issues, "");
+      return {
+        op: "list_move",
         id: operation.id,
         ...(operation.if_match === undefined ? {} : { if_match: operation.if_match }),
         ...move.output,

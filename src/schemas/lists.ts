@@ -3,7 +3,7 @@
 import * as v from "valibot";
 import { RecordId, Text } from "./task.ts";
 
-/** A user has at most this many lists, the Inbox and the lists in the trash not counted out. */
+/** A user has at most this many lists at once: the Inbox counts, lists in the trash do not. */
 export const MAX_LISTS = 500;
 
 const WRITABLE_FIELDS = ["name", "color"] as const;

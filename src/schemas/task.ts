@@ -183,6 +183,9 @@ export const MoveInput = v.pipe(
 );
 export type MoveInput = v.InferOutput<typeof MoveInput>;
 
+/** POST …/restore (a task's or a list's): no body, or an empty object; anything in it is a 422. */
+export const RestoreInput = v.strictObject({}, "is not accepted here: a restore takes no fields");
+
 /** PATCH .../complete with a body: sets the flag instead of toggling it. */
 export const CompleteInput = v.strictObject({ completed: Completed }, "is not accepted here; send only completed");
 

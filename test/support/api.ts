@@ -115,6 +115,10 @@ export interface Task {
   recurrence: { rule: string; time_zone: string; anchor: "due" | "completion" } | null;
   series_id: number | null;
   next_id: number | null;
+  list_id: number;
+  parent_id: number | null;
+  /** The order key among its siblings (same list, same parent), compared byte by byte. */
+  position: string;
 }
 
 export interface Problem {

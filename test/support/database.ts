@@ -1,9 +1,11 @@
 // A database of a test's own on the suite's Postgres server: for tests that need DDL (a trigger,
 // say), which on the shared tasks table would wait for, and then block, every other test file's
 // writes. Created and migrated here, dropped (with its connections) afterwards.
+import { readdirSync } from "node:fs";
+import { runner } from "node-pg-migrate";
 import pg from "pg";
 import { inject } from "vitest";
-import { migrate } from "../../scripts/lib/migrate.ts";
+import { MIGRATIONS_DIR, migrate } from "../../scripts/lib/migrate.ts";
 
 export interface ScratchDatabase {
   url: string;
@@ -12,7 +14,22 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-export async function scratchDatabase(): Promise<ScratchDatabase> {
+/**
+ * Runs the migrations up to and including `last` (a file name in migrations/ without .sql), and
+ * not src/db/functions.sql: a database as an older release left it, for a migration's own test.
+ */
+export async function migrateUpTo(databaseUrl: string, last: string): Promise<void> {
+  const names = readdirSync(MIGRATIONS_DIR)
+    .filter((name) => name.endsWith(".sql"))
+    .map((name) => name.slice(0, -".sql".length))
+    .sort();
+  const count = names.indexOf(last) + 1;
+  if (count === 0) throw new Error(`no migration ${last} in ${MIGRATIONS_DIR}`);
+  await runner({ databaseUrl, dir: MIGRATIONS_DIR, direction: "up", migrationsTable: "pgmigrations", count, log: () => {} });
+}
+
+/** A database of the test's own: migrated to the end (with the functions), or only up to `upTo` (see migrateUpTo). */
+export async function scratchDatabase(options: { upTo?: string } = {}): Promise<ScratchDatabase> {
   const server = new URL(inject("databaseUrl"));
   const name = `tasks_scratch_${crypto.randomUUID().replaceAll("-", "")}`;
   const maintenance = new URL(server);
@@ -29,7 +46,8 @@ export async function scratchDatabase(): Promise<ScratchDatabase> {
   }
   const url = new URL(server);
   url.pathname = `/${name}`;
-  await migrate(url.href);
+  if (options.upTo === undefined) await migrate(url.href);
+  else await migrateUpTo(url.href, options.upTo);
   const admin = new pg.Client({ connectionString: url.href });
   await admin.connect();
   // The role's 5 s statement_timeout is for the Worker; the test's own DDL must not race it.

@@ -8,6 +8,7 @@ import {
   type Change,
   CLOSE_EXPIRED,
   LIVE_PROTOCOL,
+  type ListChange,
   LiveClosedError,
   type LiveMessage,
   parseLiveMessage,
@@ -67,7 +68,8 @@ function changesFeed(answer: (since: string | null) => Response | Promise<Respon
   return { calls, fetch: fetch as typeof globalThis.fetch };
 }
 
-const page = (cursor: string, changes: Change[] = []) => Response.json({ changes, cursor, has_more: false });
+const page = (cursor: string, changes: Change[] = [], lists: ListChange[] = []) =>
+  Response.json({ changes, lists, cursor, has_more: false });
 const problem = (status: number, code: string) =>
   new Response(JSON.stringify({ type: `/problems/${code}`, code, title: code, status, detail: code, request_id: "r" }), {
     status,
@@ -91,6 +93,9 @@ const upsert = (id: number): Change => ({
     recurrence: null,
     series_id: null,
     next_id: null,
+    list_id: 1,
+    parent_id: null,
+    position: `a${id}`,
   },
 });
 
@@ -196,6 +201,45 @@ describe("watchChanges", () => {
     expect(synced).toEqual(["c1", "c3", "c3"]);
     expect(feed.calls.every((call) => call.authorization === "Bearer jwt-1")).toBe(true);
     close();
+  });
+
+  it("hands list changes to onList, before the page's task changes, and skips them without it", async () => {
+    vi.useFakeTimers();
+    const inbox: ListChange = {
+      op: "upsert",
+      list: {
+        id: 1,
+        user_id: "u",
+        name: "Inbox",
+        color: null,
+        inbox: true,
+        position: "a0",
+        created_at: "2026-11-23T10:00:00.000Z",
+        updated_at: "2026-11-23T10:00:00.000Z",
+        version: 1,
+      },
+    };
+    const feed = changesFeed(() => page("c1", [upsert(1)], [inbox, { op: "delete", id: 2 }]));
+    const order: string[] = [];
+    const { close } = watch({
+      fetch: feed.fetch,
+      onChange: (change) => order.push(`task ${change.op}`),
+      onList: (change) => order.push(`list ${change.op}`),
+    });
+    await settle();
+    last().open();
+    last().say({ type: "ready", cursor: "c1" });
+    await settle();
+    expect(order).toEqual(["list upsert", "list delete", "task upsert"]);
+    close();
+    const without = watch({ fetch: feed.fetch });
+    await settle();
+    last().open();
+    last().say({ type: "ready", cursor: "c1" });
+    await settle();
+    expect(without.seen).toHaveLength(1);
+    expect(without.synced).toEqual(["c1"]);
+    without.close();
   });
 
   it("does not pull when ready or changed names the cursor it already holds", async () => {

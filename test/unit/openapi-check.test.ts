@@ -19,6 +19,20 @@ const task = {
   recurrence: null,
   series_id: null,
   next_id: null,
+  list_id: 2,
+  parent_id: null,
+  position: "a0",
+};
+const list = {
+  id: 2,
+  user_id: "u",
+  name: "Inbox",
+  color: null,
+  inbox: true,
+  position: "a0",
+  created_at: "2026-11-24T10:00:00.000Z",
+  updated_at: "2026-11-24T10:00:00.000Z",
+  version: 1,
 };
 const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
@@ -55,6 +69,46 @@ describe("nonConformance", () => {
   it("flags a problem whose code is not one the status documents", async () => {
     expect((await nonConformance("PUT", url("/api/u/tasks/1"), problem(412, {}, "task_not_found"))).join()).toContain("code");
     expect((await nonConformance("PUT", url("/api/u/tasks/1"), problem(412, {}, "no_such_code"))).join()).toContain("code");
+  });
+
+  it("tells a list from a task, in /changes, the trash and batch results", async () => {
+    const changes = {
+      changes: [{ op: "upsert", task }],
+      lists: [
+        { op: "upsert", list },
+        { op: "delete", id: 3 },
+      ],
+      cursor: "c",
+      has_more: false,
+    };
+    expect(await nonConformance("GET", url("/api/u/changes"), json(changes, 200))).toEqual([]);
+    const { lists: _, ...withoutLists } = changes;
+    expect((await nonConformance("GET", url("/api/u/changes"), json(withoutLists, 200))).join()).toContain("lists");
+    const swapped = { ...changes, lists: [{ op: "upsert", list: task }] };
+    expect(await nonConformance("GET", url("/api/u/changes"), json(swapped, 200))).not.toEqual([]);
+    const trash = [
+      { type: "list", deleted_at: list.updated_at, purge_at: list.updated_at, list },
+      { type: "task", deleted_at: task.updated_at, purge_at: task.updated_at, task },
+    ];
+    expect(await nonConformance("GET", url("/api/u/trash"), json(trash, 200))).toEqual([]);
+    expect(await nonConformance("GET", url("/api/u/trash"), json([{ ...trash[0], type: "task" }], 200))).not.toEqual([]);
+    const results = {
+      results: [
+        { status: 201, etag: '"1"', list },
+        { status: 200, etag: '"1"', task },
+        { status: 204, id: 2 },
+      ],
+    };
+    expect(await nonConformance("POST", url("/api/u/tasks/batch"), json(results, 200))).toEqual([]);
+    expect(await nonConformance("GET", url("/api/u/lists/2"), json(list, 200, { ETag: '"1"' }))).toEqual([]);
+    expect((await nonConformance("GET", url("/api/u/lists/2"), json(task, 200, { ETag: '"1"' }))).join()).toContain("additional");
+  });
+
+  it("takes Retry-After as optional on a 409 that may be another code than idempotency_in_flight", async () => {
+    expect(await nonConformance("POST", url("/api/u/lists"), problem(409, {}, "list_limit_reached"))).toEqual([]);
+    expect(await nonConformance("POST", url("/api/u/lists"), problem(409, { "Retry-After": "1" }, "idempotency_in_flight"))).toEqual([]);
+    expect((await nonConformance("POST", url("/api/u/tasks"), problem(409, {}, "idempotency_in_flight"))).join()).toContain("Retry-After");
+    expect((await nonConformance("DELETE", url("/api/u/lists/2"), problem(409, {}, "list_limit_reached"))).join()).toContain("code");
   });
 
   it("flags a 405 without Allow and a 404 that is not a problem", async () => {
