@@ -166,33 +166,36 @@ export async function notifyCost(options: {
   return results;
 }
 
-/** Pulls the user's whole state from GET /changes, pages of `limit`, one after another; ms per pull. */
+/** Pulls the user's whole state (tasks and lists) from GET /changes, pages of `limit`, one after another; ms per pull. */
 export async function fullSync(
   url: string,
   user: string,
   token: string,
   limit: number,
   times: number,
-): Promise<{ tasks: number; pages: number; ms: number[] }> {
+): Promise<{ tasks: number; lists: number; pages: number; ms: number[] }> {
   const ms: number[] = [];
   let tasks = 0;
+  let lists = 0;
   let pages = 0;
   for (let run = 0; run < times; run++) {
     const started = performance.now();
     let cursor: string | undefined;
     tasks = 0;
+    lists = 0;
     pages = 0;
     for (;;) {
       const query = new URLSearchParams({ limit: String(limit), ...(cursor === undefined ? {} : { since: cursor }) });
       const response = await fetch(`${url}/api/${user}/changes?${query}`, { headers: { Authorization: `Bearer ${token}` } });
       if (!response.ok) throw new Error(`GET /changes answered ${response.status}`);
-      const page = (await response.json()) as { changes: unknown[]; cursor: string; has_more: boolean };
+      const page = (await response.json()) as { changes: unknown[]; lists: unknown[]; cursor: string; has_more: boolean };
       tasks += page.changes.length;
+      lists += page.lists.length;
       pages++;
       cursor = page.cursor;
       if (!page.has_more) break;
     }
     ms.push(performance.now() - started);
   }
-  return { tasks, pages, ms };
+  return { tasks, lists, pages, ms };
 }

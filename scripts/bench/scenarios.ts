@@ -4,6 +4,7 @@
 import autocannon from "autocannon";
 import type pg from "pg";
 import { encodeChangesCursor } from "../../src/schemas/changes.ts";
+import type { Loaded } from "./load-data.ts";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -45,12 +46,18 @@ export interface ScenarioContext {
   heavyUser: string;
   writerUser: string;
   deleteUser: string;
+  /** The heavy user's lists, each with its top-level tasks in order. */
+  heavyLists: Loaded["heavyLists"];
+  heavyTasks: number;
+  /** The other users, each with its tasks (all in its Inbox). */
+  others: Loaded["others"];
   deepCursor: string;
   /** The user's change position now (sync_state). */
   head: (user: string) => Promise<number>;
 }
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+const below = (count: number) => Math.floor(Math.random() * count);
 const PRIORITIES = ["low", "medium", "high"] as const;
 
 export function scenarios(c: ScenarioContext): Scenario[] {
@@ -58,6 +65,10 @@ export function scenarios(c: ScenarioContext): Scenario[] {
   const writer = `/api/${c.writerUser}/tasks`;
   const deleter = `/api/${c.deleteUser}/tasks`;
   let deleted = 0;
+  // A move needs a sibling to go after.
+  const movers = c.others.filter((other) => other.count >= 2);
+  if (movers.length === 0)
+    throw new Error("the move scenario needs other users with 2 tasks or more (BENCH_OTHER_USERS, BENCH_TASKS_PER_USER)");
   const listFirst = (): BenchRequest => ({ method: "GET", path: `${heavy}?limit=100` });
   const getOne = (): BenchRequest => ({ method: "GET", path: `${heavy}/${pick(c.ids.heavy)}` });
   const create = (): BenchRequest => ({
@@ -89,6 +100,23 @@ export function scenarios(c: ScenarioContext): Scenario[] {
     },
     { name: "patch", next: patch },
     { name: "complete (toggle)", next: () => ({ method: "PATCH", path: `${heavy}/${pick(c.ids.heavy)}/complete` }) },
+    // Lists and manual order (docs/lists.md): the first page of one of the heavy user's lists in
+    // its order, and a move within a list. The moves are spread over the other users (each moves a
+    // task of its Inbox right after another), as users' writes are: one user's writes wait for each
+    // other (its lock), which the patch and create figures above already show.
+    {
+      name: `list by position (${formatCount(c.heavyTasks)} tasks, ${c.heavyLists.length} lists)`,
+      next: () => ({ method: "GET", path: `${heavy}?list_id=${pick(c.heavyLists).id}&sort=position` }),
+    },
+    {
+      name: "move",
+      next: () => {
+        const { user, firstId, count } = pick(movers);
+        const task = below(count);
+        const after = (task + 1 + below(count - 1)) % count;
+        return { method: "POST", path: `/api/${user}/tasks/${firstId + task}/move`, body: { after_id: firstId + after } };
+      },
+    },
     {
       name: "delete",
       next: () => {
@@ -116,7 +144,8 @@ export function scenarios(c: ScenarioContext): Scenario[] {
       },
       next: () => ({ method: "GET", path: `${changes}?since=${hundredBack}` }),
     },
-    { name: "changes: full sync, first page of 1000", next: () => ({ method: "GET", path: `${changes}?limit=1000` }) },
+    // The heavy user's lists took its first positions: the page has all 50 of them, and 950 tasks.
+    { name: "changes: full sync with lists, first page of 1000", next: () => ({ method: "GET", path: `${changes}?limit=1000` }) },
     {
       name: "batch of 100 creates",
       next: () => ({
@@ -131,6 +160,11 @@ export function scenarios(c: ScenarioContext): Scenario[] {
     weightedMix("mixed 80% read / 20% write", list, { "list first page": 32, "get one": 48, patch: 10, create: 10 }),
     ...sync,
   ];
+}
+
+/** 10000 → "10k", 2500 → "2.5k", 800 → "800". */
+function formatCount(count: number): string {
+  return count >= 1000 ? `${Number((count / 1000).toFixed(1))}k` : String(count);
 }
 
 /** A scenario whose every request is one of the named scenarios', picked at random by weight. */

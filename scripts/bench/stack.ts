@@ -10,7 +10,7 @@ import { encodeCursor } from "../../src/schemas/cursor.ts";
 import { freePort, startScratchPostgres } from "../lib/postgres.ts";
 import { hs256Token } from "../lib/token.ts";
 import { buildWorker, type RunningWorker, startWorker, type WorkerOptions } from "../lib/worker.ts";
-import { DELETE_USER, HEAVY_USER, type LoadPlan, loadData, WRITER_USER } from "./load-data.ts";
+import { DELETE_USER, HEAVY_LISTS, HEAVY_USER, type Loaded, type LoadPlan, loadData, WRITER_USER } from "./load-data.ts";
 import { ensurePgBouncer, type RunningPooler, startPgBouncer } from "./pgbouncer.ts";
 import { type Scenario, scenarios } from "./scenarios.ts";
 
@@ -27,7 +27,9 @@ export interface Stack {
   pooler: RunningPooler;
   bundle: ReturnType<typeof buildWorker>;
   worker: RunningWorker;
-  load: { rows: number; seconds: number };
+  load: { rows: number; lists: number; seconds: number };
+  /** Where the loaded lists and tasks are (load-data.ts). */
+  layout: Pick<Loaded, "heavyLists" | "others">;
   tokens: Record<string, string>;
   scenarios: Scenario[];
   deepCursor: string;
@@ -65,10 +67,10 @@ export async function startStack(
     cleanups.push(() => admin.end());
 
     log(
-      `Loading ${settings.heavyTasks} tasks of the heavy user, ${settings.otherUsers * settings.tasksPerOtherUser} of ${settings.otherUsers} others, ${settings.deletePool} to delete (COPY)…`,
+      `Loading ${settings.heavyTasks} tasks of the heavy user in ${HEAVY_LISTS} lists, ${settings.otherUsers * settings.tasksPerOtherUser} of ${settings.otherUsers} others, ${settings.deletePool} to delete (COPY)…`,
     );
-    const load = await loadData(postgres.url, settings);
-    log(`Loaded ${load.rows} rows in ${load.seconds.toFixed(1)} s (COPY + ANALYZE).`);
+    const { heavyLists, others, ...load } = await loadData(postgres.url, settings);
+    log(`Loaded ${load.rows} tasks and ${load.lists} lists in ${load.seconds.toFixed(1)} s (COPY + ANALYZE).`);
 
     const pooler = await startPgBouncer({
       binary: pgbouncer,
@@ -107,7 +109,7 @@ export async function startStack(
     if (!deepRow) throw new Error("no deep row");
     const deepCursor = encodeCursor({ sort: "-created_at", value: deepRow.created_at.toISOString(), id: Number(deepRow.id) });
     const tokens: Record<string, string> = {};
-    for (const user of [HEAVY_USER, WRITER_USER, DELETE_USER]) {
+    for (const user of [HEAVY_USER, WRITER_USER, DELETE_USER, ...others.map((other) => other.user)]) {
       tokens[user] = await hs256Token(SECRET, user);
     }
     const head = async (user: string) =>
@@ -120,10 +122,27 @@ export async function startStack(
       heavyUser: HEAVY_USER,
       writerUser: WRITER_USER,
       deleteUser: DELETE_USER,
+      heavyLists,
+      heavyTasks: settings.heavyTasks,
+      others,
       head,
       deepCursor,
     });
-    return { postgres, admin, pooler, bundle, worker, load, tokens, scenarios: list, deepCursor, checkout, head, stop };
+    return {
+      postgres,
+      admin,
+      pooler,
+      bundle,
+      worker,
+      load,
+      layout: { heavyLists, others },
+      tokens,
+      scenarios: list,
+      deepCursor,
+      checkout,
+      head,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
