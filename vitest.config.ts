@@ -33,6 +33,9 @@ const NOT_TRANSPORT_BOUND = [
   "test/client-package.test.ts",
   // A migration run on a database of its own, checked with SQL on a direct connection: no Worker.
   "test/migration-lists.test.ts",
+  // The /live Durable Object's own behaviour (floods, the socket cap, hibernation, 1,000 sockets):
+  // the database only answers the upgrade's statement, which test/live.test.ts runs on both.
+  "test/live-object.test.ts",
   // The order-key functions against the library they port, in SQL on a direct connection.
   "test/order-key.test.ts",
   // Tools: `npm run dev` (which always binds Hyperdrive), `npm run token`, the suite's own pooler.
@@ -52,6 +55,12 @@ export default defineConfig({
     // Each test file talks to the Worker and Postgres started by its project's global setup, with
     // its own fresh user ids, so files run in parallel safely.
     pool: "forks",
+    // A worker process keeps its modules from one test file to the next (the OpenAPI document,
+    // its compiled validators, the drivers): re-importing them for every file cost 7% of the
+    // suite's CPU. Nothing in test/ changes global state that outlives its file (the one spy,
+    // in test/unit/client-live.test.ts, is restored after each test), and every file uses users
+    // of its own.
+    isolate: false,
     // The files mostly wait on workerd and Postgres (and one on a 30 s JWKS cooldown), so run
     // more of them at once than vitest's default of one per spare core (one, on 2 cores).
     maxWorkers: 4,

@@ -12,6 +12,7 @@ import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, expectProblem, newUser, type Task, tokenFor, untilAvailable } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
 import { type ScratchDatabase, scratchDatabase } from "./support/database.ts";
+import { httpFetch } from "./support/http.ts";
 import { createList, deleteTask, expectJson, inboxOf, inOrder, keyBefore, moveTask, nextPath, titles } from "./support/lists.ts";
 import { startTestWorker } from "./support/transport.ts";
 
@@ -419,7 +420,7 @@ async function moveConcurrently(base: string, seed: number, countKeys: (listId: 
   // not open in time on a busy machine) changed nothing and is sent again.
   const send = (path: string, init: { method?: string; body?: unknown } = {}) =>
     untilAvailable(() =>
-      fetch(`${base}/api/${user}${path}`, {
+      httpFetch(`${base}/api/${user}${path}`, {
         method: init.method ?? "GET",
         headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),

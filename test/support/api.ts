@@ -4,6 +4,7 @@ import { SignJWT } from "jose";
 import { expect, inject } from "vitest";
 import { PROBLEMS, type ProblemCode } from "../../src/problems.ts";
 import { TEST_SECRET } from "./constants.ts";
+import { httpFetch } from "./http.ts";
 import { nonConformance } from "./openapi-check.ts";
 
 export const workerUrl = () => inject("workerUrl");
@@ -37,6 +38,17 @@ export async function tokenFor(sub: string | undefined, options: TokenOptions = 
   return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_SECRET));
 }
 
+/** The default token of each user, minted once (valid for an hour: longer than any test file). */
+const defaultTokens = new Map<string, Promise<string>>();
+function defaultToken(user: string): Promise<string> {
+  let token = defaultTokens.get(user);
+  if (token === undefined) {
+    token = tokenFor(user);
+    defaultTokens.set(user, token);
+  }
+  return token;
+}
+
 export interface CallOptions {
   method?: string;
   /** A token, or null for no Authorization header. Default: a valid token for the path's user. */
@@ -53,7 +65,7 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
   let token = options.token;
   if (token === undefined) {
     const user = /^\/api\/([^/]+)\//.exec(path)?.[1];
-    token = user === undefined ? null : await tokenFor(decodeURIComponent(user));
+    token = user === undefined ? null : await defaultToken(decodeURIComponent(user));
   }
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   let body: string | null = null;
@@ -63,7 +75,7 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
   }
   const url = `${options.base ?? workerUrl()}${path}`;
   const method = options.method ?? "GET";
-  const response = await fetch(url, { method, headers, body });
+  const response = await httpFetch(url, { method, headers, body });
   await expectConformance(method, url, response);
   return response;
 }
