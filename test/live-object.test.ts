@@ -42,8 +42,13 @@ describe("floods, as the object sees them (a Worker of its own, whose log lines 
     for (const live of [flooder, other]) await live.next("ready");
     for (let i = 0; i < 20_000; i++) flooder.socket.send(PING);
     const pongs = () => flooder.raw.filter((text) => text === PONG).length;
-    const deadline = Date.now() + 30_000;
-    while (pongs() < 20_000 && Date.now() < deadline) await sleep(50);
+    // However slow a busy machine answers them, they keep coming: give up only after 30 s without one.
+    let heard = 0;
+    let quietSince = Date.now();
+    while (pongs() < 20_000 && Date.now() - quietSince < 30_000) {
+      await sleep(100);
+      if (pongs() > heard) [heard, quietSince] = [pongs(), Date.now()];
+    }
     expect(pongs()).toBe(20_000);
     // No rate of ours: the object never ran for them (it logs any ping that reaches it).
     expect(count("live ping reached the object")).toBe(0);
@@ -102,7 +107,7 @@ describe("with a Worker of its own", () => {
     for (const live of sockets) await live.next("changed");
     const socket = sockets[0] as Live;
     socket.socket.send("ping");
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 30_000;
     while (!socket.raw.includes("pong") && Date.now() < deadline) await sleep(20);
     expect(socket.raw).toContain("pong");
     await closeAll(sockets);
@@ -118,7 +123,7 @@ describe("with a Worker of its own", () => {
     (sockets[0] as Live).socket.close(1000);
     await (sockets[0] as Live).closed;
     let status = 0;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (status !== 101 && Date.now() < deadline) {
       status = (await handshake(worker.url, `/api/${user}/live`, { "Sec-WebSocket-Protocol": `task-api.v1, bearer.${token}` })).status;
       if (status !== 101) await sleep(200);

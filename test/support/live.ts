@@ -42,7 +42,7 @@ export async function open(
     socket.addEventListener("error", () => reject(new Error(`the WebSocket to ${url} did not open`)), { once: true });
   });
   let read = 0;
-  const next = async (type: ServerMessage["type"], ms = 5_000): Promise<ServerMessage> => {
+  const next = async (type: ServerMessage["type"], ms = 20_000): Promise<ServerMessage> => {
     const deadline = Date.now() + ms;
     for (;;) {
       while (read < messages.length) {
@@ -115,7 +115,7 @@ export const asResponse = (refused: { status: number; headers: http.IncomingHttp
     ),
   });
 
-export async function closedWithin(live: Live, ms = 5_000): Promise<{ code: number; reason: string }> {
+export async function closedWithin(live: Live, ms = 15_000): Promise<{ code: number; reason: string }> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the socket was still open after ${ms} ms`)), ms);
