@@ -17,6 +17,15 @@ import { createList, deleteList, getList, listLists, moveList, restoreList, upda
 import { live } from "./routes/live.ts";
 import { listOccurrences } from "./routes/occurrences.ts";
 import { openApi } from "./routes/openapi.ts";
+import {
+  acceptInvitation,
+  createInvitation,
+  listInvitations,
+  listMembers,
+  removeMember,
+  revokeInvitation,
+  updateMember,
+} from "./routes/sharing.ts";
 import { completeTask, createTask, deleteTask, getTask, listTasks, moveTask, restoreTask, updateTask } from "./routes/tasks.ts";
 import { listTrash } from "./routes/trash.ts";
 
@@ -58,6 +67,15 @@ router
   .delete<AuthedRequest>("/api/:user_id/lists/:list_id", authenticate, rateLimit, deleteList)
   .post<AuthedRequest>("/api/:user_id/lists/:list_id/move", authenticate, rateLimit, moveList)
   .post<AuthedRequest>("/api/:user_id/lists/:list_id/restore", authenticate, rateLimit, restoreList);
+get<AuthedRequest>("/api/:user_id/lists/:list_id/invitations", authenticate, rateLimit, listInvitations);
+router
+  .post<AuthedRequest>("/api/:user_id/lists/:list_id/invitations", authenticate, rateLimit, createInvitation)
+  .delete<AuthedRequest>("/api/:user_id/lists/:list_id/invitations/:invitation_id", authenticate, rateLimit, revokeInvitation)
+  .post<AuthedRequest>("/api/:user_id/invitations/accept", authenticate, rateLimit, acceptInvitation);
+get<AuthedRequest>("/api/:user_id/lists/:list_id/members", authenticate, rateLimit, listMembers);
+router
+  .patch<AuthedRequest>("/api/:user_id/lists/:list_id/members/:member_id", authenticate, rateLimit, updateMember)
+  .delete<AuthedRequest>("/api/:user_id/lists/:list_id/members/:member_id", authenticate, rateLimit, removeMember);
 get<AuthedRequest>("/api/:user_id/trash", authenticate, rateLimit, listTrash);
 get<AuthedRequest>("/api/:user_id/changes", authenticate, rateLimit, listChanges);
 get<AuthedRequest>("/api/:user_id/live", authenticateSocket, rateLimit, live);

@@ -14,6 +14,17 @@ import { ChangesQuery, DEFAULT_CHANGES_LIMIT, MAX_CHANGES_LIMIT } from "./schema
 import { ListQuery, MAX_LIMIT } from "./schemas/listing.ts";
 import { List, ListInput, ListMoveInput, ListPatch, MAX_LISTS } from "./schemas/lists.ts";
 import { MAX_OCCURRENCES } from "./schemas/occurrences.ts";
+import {
+  AcceptInput,
+  INVITATION_DAYS,
+  Invitation,
+  InvitationInput,
+  MAX_MEMBERS,
+  Member,
+  MemberPatch,
+  Membership,
+  NewInvitation,
+} from "./schemas/sharing.ts";
 import { CompleteInput, MoveInput, Task, TaskInput, TaskPatch } from "./schemas/task.ts";
 import { DEFAULT_TRASH_LIMIT, MAX_TRASH_LIMIT, TrashQuery } from "./schemas/trash.ts";
 
@@ -107,7 +118,12 @@ const API_ERRORS = {
     ["token_missing", "token_invalid"],
     "WWW-Authenticate",
   ),
-  "403": problem("A valid token, but {user_id} is not its subject.", ["forbidden"]),
+  "403": problem(
+    "A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not " +
+      "allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations " +
+      "(list_owner_only).",
+    ["forbidden", "list_read_only", "list_owner_only"],
+  ),
   "429": problem(
     "This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds.",
     ["rate_limited"],
@@ -116,8 +132,9 @@ const API_ERRORS = {
   "422": problem("Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key.", ["validation_failed"]),
   "500": problem("Something unexpected, or a missing setting (named in detail).", ["internal_error", "configuration_error"]),
   "503": problem(
-    "The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry.",
-    ["database_unavailable", "keys_unavailable"],
+    "The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each " +
+      "other and this one gave way (write_conflict); the request had no effect and is safe to retry.",
+    ["database_unavailable", "keys_unavailable", "write_conflict"],
     "Retry-After",
   ),
 };
@@ -323,7 +340,7 @@ function buildDocument(): Json {
     },
     servers: [{ url: "/" }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: "tasks" }, { name: "lists" }, { name: "trash" }, { name: "sync" }, { name: "service" }],
+    tags: [{ name: "tasks" }, { name: "lists" }, { name: "sharing" }, { name: "trash" }, { name: "sync" }, { name: "service" }],
     paths: {
       "/": {
         get: {
@@ -811,6 +828,126 @@ function buildDocument(): Json {
           },
         },
       },
+      "/api/{user_id}/lists/{list_id}/invitations": {
+        parameters: [USER_ID, LIST_ID],
+        post: {
+          tags: ["sharing"],
+          operationId: "createInvitation",
+          summary: "Invite someone to a list (the owner only)",
+          description:
+            `A single-use invitation with a role (editor: reads and writes the list's tasks; viewer: reads them), valid ${INVITATION_DAYS} ` +
+            "days. The answer carries its token, 256 random bits, this once: only its SHA-256 is stored. Pass the token on by any " +
+            "channel; whoever accepts it (POST /invitations/accept) joins the list. The Inbox cannot be shared (409 " +
+            `inbox_not_shareable); a list has at most ${MAX_MEMBERS} pending invitations.`,
+          requestBody: body(schemaOf(InvitationInput), false),
+          responses: {
+            "201": json("The invitation, with its token.", schemaOf(NewInvitation)),
+            ...LIST_NOT_FOUND,
+            "409": problem("The Inbox, or too many pending invitations.", ["inbox_not_shareable", "invitation_limit_reached"]),
+            ...API_ERRORS,
+            ...BODY_ERRORS,
+          },
+        },
+        get: {
+          tags: ["sharing"],
+          operationId: "listInvitations",
+          summary: "The list's pending invitations, newest first (the owner only)",
+          description: `Neither accepted, revoked nor expired; at most ${MAX_MEMBERS}. Tokens are never shown again.`,
+          responses: {
+            "200": json("The pending invitations.", { type: "array", items: schemaOf(Invitation), maxItems: MAX_MEMBERS }),
+            ...LIST_NOT_FOUND,
+            ...API_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/lists/{list_id}/invitations/{invitation_id}": {
+        parameters: [USER_ID, LIST_ID, param("invitation_id", "path", ID, "The invitation id.")],
+        delete: {
+          tags: ["sharing"],
+          operationId: "revokeInvitation",
+          summary: "Revoke a pending invitation (the owner only)",
+          description: "Accepting it is then a 410 invitation_revoked. 404 invitation_not_found when no pending invitation has this id.",
+          responses: {
+            "204": { description: "Revoked.", headers: headerRefs() },
+            "404": problem("No such list for this user, or no such pending invitation in it.", ["list_not_found", "invitation_not_found"]),
+            ...API_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/invitations/accept": {
+        parameters: [USER_ID],
+        post: {
+          tags: ["sharing"],
+          operationId: "acceptInvitation",
+          summary: "Join a list with an invitation token",
+          description:
+            "The caller becomes a member with the invitation's role; the invitation is used up. The list's tasks reach the new " +
+            "member under their own /api/{user_id}/…: in GET /tasks, GET /lists (with their role) and /changes. 410 when the " +
+            "invitation was used, has expired or was revoked (or its list deleted); 409 already_member for the owner or a member " +
+            `(the invitation stays unused); 409 member_limit_reached past ${MAX_MEMBERS} members, list_limit_reached past ${MAX_LISTS} ` +
+            "shared lists.",
+          requestBody: body(schemaOf(AcceptInput)),
+          responses: {
+            "200": json("The list, as the new member sees it.", LIST),
+            "404": problem("No invitation has this token.", ["invitation_not_found"]),
+            "409": problem("Already a member, or a limit reached.", ["already_member", "member_limit_reached", "list_limit_reached"]),
+            "410": problem("The invitation can no longer be accepted.", ["invitation_used", "invitation_expired", "invitation_revoked"]),
+            ...API_ERRORS,
+            ...BODY_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/lists/{list_id}/members": {
+        parameters: [USER_ID, LIST_ID],
+        get: {
+          tags: ["sharing"],
+          operationId: "listMembers",
+          summary: "The members of a list, the owner first (any member may read them)",
+          responses: {
+            "200": json("The members.", { type: "array", items: schemaOf(Member), maxItems: MAX_MEMBERS + 1 }),
+            ...LIST_NOT_FOUND,
+            ...API_ERRORS,
+          },
+        },
+      },
+      "/api/{user_id}/lists/{list_id}/members/{member_id}": {
+        parameters: [
+          USER_ID,
+          LIST_ID,
+          param("member_id", "path", { type: "string", minLength: 1 }, "The member's user id (percent-encoded)."),
+        ],
+        patch: {
+          tags: ["sharing"],
+          operationId: "updateMember",
+          summary: "Change a member's role, or transfer the list (the owner only)",
+          description:
+            "editor or viewer; owner transfers the list and every task in it to that member, and the former owner stays as an " +
+            "editor. Every member's /changes reports what changed for them. The owner's own role changes only by a transfer (409 " +
+            "owner_role_fixed).",
+          requestBody: body(schemaOf(MemberPatch)),
+          responses: {
+            "200": json("The member with the new role.", schemaOf(Member)),
+            "404": problem("No such list for this user, or no such member.", ["list_not_found", "member_not_found"]),
+            "409": problem("The owner's role, or the new owner has too many lists.", ["owner_role_fixed", "list_limit_reached"]),
+            ...API_ERRORS,
+            ...BODY_ERRORS,
+          },
+        },
+        delete: {
+          tags: ["sharing"],
+          operationId: "removeMember",
+          summary: "Remove a member (the owner), or leave (a member, with their own id)",
+          description:
+            "The member's /changes then reports the list and each of its tasks as deleted, and their assignments in it are " +
+            "cleared. The owner cannot leave (409 owner_cannot_leave): transfer the list first, or delete it.",
+          responses: {
+            "204": { description: "Removed.", headers: headerRefs() },
+            "404": problem("No such list for this user, or no such member.", ["list_not_found", "member_not_found"]),
+            "409": problem("The owner cannot leave.", ["owner_cannot_leave"]),
+            ...API_ERRORS,
+          },
+        },
+      },
       "/api/{user_id}/trash": {
         parameters: [USER_ID],
         get: {
@@ -936,13 +1073,35 @@ function buildDocument(): Json {
             },
           ],
         },
+        MemberChange: {
+          oneOf: [
+            {
+              type: "object",
+              required: ["op", "member"],
+              additionalProperties: false,
+              properties: { op: { const: "upsert" }, member: schemaOf(Membership) },
+            },
+            {
+              type: "object",
+              required: ["op", "id"],
+              additionalProperties: false,
+              properties: { op: { const: "delete" }, id: { type: "integer", minimum: 1 } },
+            },
+          ],
+        },
         ChangesPage: {
           type: "object",
-          required: ["changes", "lists", "cursor", "has_more"],
+          required: ["changes", "lists", "members", "cursor", "has_more"],
           additionalProperties: false,
           properties: {
             changes: { type: "array", items: { $ref: "#/components/schemas/Change" }, description: "The task changes." },
             lists: { type: "array", items: { $ref: "#/components/schemas/ListChange" }, description: "The list changes." },
+            members: {
+              type: "array",
+              items: { $ref: "#/components/schemas/MemberChange" },
+              description:
+                "The membership changes of shared lists (the caller's own, and those shared with them); a list's owner is its user_id.",
+            },
             cursor: { type: "string", pattern: "^[A-Za-z0-9_-]+$", description: "Opaque; pass it as since on the next pull." },
             has_more: { type: "boolean" },
           },

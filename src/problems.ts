@@ -11,7 +11,23 @@ export const PROBLEMS = {
     about: "The token is malformed, badly signed, expired, not yet valid, or has the wrong issuer, audience or subject.",
   },
   forbidden: { status: 403, title: "Forbidden", about: "The token is valid, but the user in the path is not its subject." },
+  list_read_only: {
+    status: 403,
+    title: "Forbidden",
+    about: "The list is shared with the caller as a viewer: its tasks can be read, not written.",
+  },
+  list_owner_only: {
+    status: 403,
+    title: "Forbidden",
+    about: "Only the list's owner may change the list itself, its members and its invitations (a member may leave).",
+  },
   route_not_found: { status: 404, title: "Not Found", about: "No route has this path." },
+  invitation_not_found: {
+    status: 404,
+    title: "Not Found",
+    about: "No invitation has this token (or, for a revoke, no pending invitation has this id in this list).",
+  },
+  member_not_found: { status: 404, title: "Not Found", about: "The user is not a member of this list." },
   task_not_found: {
     status: 404,
     title: "Not Found",
@@ -34,6 +50,27 @@ export const PROBLEMS = {
     title: "Conflict",
     about: "The user already has the most lists allowed (500, the Inbox included); delete one first.",
   },
+  inbox_not_shareable: { status: 409, title: "Conflict", about: "The Inbox is private; share another list." },
+  already_member: { status: 409, title: "Conflict", about: "The caller is already a member of the list; the invitation stays unused." },
+  owner_cannot_leave: {
+    status: 409,
+    title: "Conflict",
+    about: "The owner cannot leave or be removed from their list; transfer ownership to a member first (or delete the list).",
+  },
+  owner_role_fixed: {
+    status: 409,
+    title: "Conflict",
+    about: "The owner's role changes only by transferring ownership: give another member the role owner.",
+  },
+  member_limit_reached: { status: 409, title: "Conflict", about: "The list already has the most members allowed (100 besides its owner)." },
+  invitation_limit_reached: {
+    status: 409,
+    title: "Conflict",
+    about: "The list already has the most pending invitations allowed (100); revoke one or wait for them to expire.",
+  },
+  invitation_used: { status: 410, title: "Gone", about: "The invitation was accepted already; an invitation is single use." },
+  invitation_expired: { status: 410, title: "Gone", about: "The invitation expired (7 days after it was made); ask for a new one." },
+  invitation_revoked: { status: 410, title: "Gone", about: "The owner revoked the invitation, or deleted the list." },
   cursor_expired: {
     status: 410,
     title: "Gone",
@@ -67,6 +104,11 @@ export const PROBLEMS = {
     about: "Something unexpected happened; quote the request_id when reporting it.",
   },
   configuration_error: { status: 500, title: "Internal Server Error", about: "A setting is missing or unusable; the detail names it." },
+  write_conflict: {
+    status: 503,
+    title: "Service Unavailable",
+    about: "Two writes to shared lists waited for each other and this one gave way; nothing was changed, retry after Retry-After.",
+  },
   database_unavailable: {
     status: 503,
     title: "Service Unavailable",
@@ -220,4 +262,27 @@ export const keysUnavailable = (retryAfterSeconds: number, cause: unknown) =>
   new HttpError("keys_unavailable", "the token's signing keys could not be fetched; retry later", {
     headers: { "Retry-After": String(retryAfterSeconds) },
     cause,
+  });
+
+export const listReadOnly = () => new HttpError("list_read_only", "you are a viewer of this list: its tasks can be read, not written");
+export const listOwnerOnly = () =>
+  new HttpError("list_owner_only", "only the list's owner may do this (a member may leave: DELETE your own membership)");
+export const invitationNotFound = () => new HttpError("invitation_not_found", "no invitation has this token");
+export const memberNotFound = () => new HttpError("member_not_found", "the user is not a member of this list");
+export const inboxNotShareable = () => new HttpError("inbox_not_shareable", "the Inbox is private; share another list");
+export const alreadyMember = () => new HttpError("already_member", "you are already a member of this list; the invitation stays unused");
+export const ownerCannotLeave = () =>
+  new HttpError("owner_cannot_leave", "the owner cannot leave the list; transfer ownership to a member first, or delete the list");
+export const ownerRoleFixed = () =>
+  new HttpError("owner_role_fixed", "the owner's role changes only by a transfer: give another member the role owner");
+export const memberLimitReached = (limit: number) =>
+  new HttpError("member_limit_reached", `a list may have at most ${limit} members besides its owner`);
+export const invitationLimitReached = (limit: number) =>
+  new HttpError("invitation_limit_reached", `a list may have at most ${limit} pending invitations; revoke one first`);
+export const invitationUsed = () => new HttpError("invitation_used", "this invitation was accepted already");
+export const invitationExpired = () => new HttpError("invitation_expired", "this invitation expired; ask the list's owner for a new one");
+export const invitationRevoked = () => new HttpError("invitation_revoked", "this invitation was revoked (or its list deleted)");
+export const writeConflict = () =>
+  new HttpError("write_conflict", "another write to a shared list got in the way; nothing was changed, retry it", {
+    headers: { "Retry-After": "1" },
   });

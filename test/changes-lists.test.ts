@@ -65,10 +65,10 @@ describe("lists in GET /changes", () => {
     const user = newUser();
     const full = await pull(user);
     const inbox = await inboxOf(user);
-    expect(full).toEqual({ changes: [], lists: [{ op: "upsert", list: inbox }], cursor: expect.any(String), has_more: false });
+    expect(full).toEqual({ changes: [], lists: [{ op: "upsert", list: inbox }], members: [], cursor: expect.any(String), has_more: false });
     const list = await createList(user, { name: "first" });
     const created = await pull(user, { since: full.cursor });
-    expect(created).toEqual({ changes: [], lists: [{ op: "upsert", list }], cursor: expect.any(String), has_more: false });
+    expect(created).toEqual({ changes: [], lists: [{ op: "upsert", list }], members: [], cursor: expect.any(String), has_more: false });
     await expectJson(await call(`/api/${user}/lists/${list.id}`, { method: "PATCH", body: { name: "second" } }));
     const renamed = await expectJson<List>(await call(`/api/${user}/lists/${list.id}`, { method: "PATCH", body: { color: "#00aa00" } }));
     expect((await pull(user, { since: created.cursor })).lists).toEqual([{ op: "upsert", list: renamed }]);
@@ -164,6 +164,6 @@ describe("lists in GET /changes", () => {
     const second = await pull(user, { limit: "2", since: first.cursor });
     expect([second.lists.length, second.changes.length, second.has_more]).toEqual([2, 0, true]);
     const third = await pull(user, { limit: "2", since: second.cursor });
-    expect(third).toEqual({ changes: [{ op: "upsert", task }], lists: [], cursor: expect.any(String), has_more: false });
+    expect(third).toEqual({ changes: [{ op: "upsert", task }], lists: [], members: [], cursor: expect.any(String), has_more: false });
   });
 });

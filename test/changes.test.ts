@@ -54,6 +54,8 @@ describe("GET /api/{user_id}/changes", () => {
       ],
       // And the lists beside them: the Inbox, where both are.
       lists: [{ op: "upsert", list: expect.objectContaining({ id: a.list_id, inbox: true }) }],
+      // No shared lists, no memberships.
+      members: [],
       cursor: expect.any(String),
       has_more: false,
     });
@@ -74,7 +76,7 @@ describe("GET /api/{user_id}/changes", () => {
     const changed = await createTask(user, { title: "to change" });
     const first = await pull(user);
     const again = await pull(user, { since: first.cursor });
-    expect(again).toEqual({ changes: [], lists: [], cursor: first.cursor, has_more: false });
+    expect(again).toEqual({ changes: [], lists: [], members: [], cursor: first.cursor, has_more: false });
     const patched = (await (
       await call(`/api/${user}/tasks/${changed.id}`, { method: "PATCH", body: { priority: "high" } })
     ).json()) as Task;
@@ -116,7 +118,7 @@ describe("GET /api/{user_id}/changes", () => {
     const stale = await call(`/api/${user}/tasks/${task.id}`, { method: "PATCH", body: { title: "x" }, headers: { "If-Match": '"99"' } });
     await expectProblem(stale, "precondition_failed");
     await expectProblem(await call(`/api/${user}/tasks/999999999`, { method: "DELETE" }), "task_not_found");
-    expect(await pull(user, { since: cursor })).toEqual({ changes: [], lists: [], cursor, has_more: false });
+    expect(await pull(user, { since: cursor })).toEqual({ changes: [], lists: [], members: [], cursor, has_more: false });
   });
 
   describe("pages", () => {

@@ -70,6 +70,8 @@ describe("the Inbox: every user has exactly one, made on first use", () => {
         created_at: expect.any(String),
         updated_at: expect.any(String),
         version: 1,
+        role: "owner",
+        shared: false,
       },
     ]);
     expect(Object.keys(lists[0] ?? {})).toEqual([
@@ -82,6 +84,8 @@ describe("the Inbox: every user has exactly one, made on first use", () => {
       "created_at",
       "updated_at",
       "version",
+      "role",
+      "shared",
     ]);
   });
 
@@ -135,7 +139,7 @@ describe("the Inbox: every user has exactly one, made on first use", () => {
     await expectProblem(await call(listPath(user, task.list_id), { method: "DELETE" }), "inbox_not_deletable");
     await expectProblem(await call(`${listPath(user, task.list_id)}?move_to=${other.id}`, { method: "DELETE" }), "inbox_not_deletable");
     expect(await snapshot(user)).toEqual(before);
-    expect(await changes(user, cursor)).toEqual({ changes: [], lists: [], cursor, has_more: false });
+    expect(await changes(user, cursor)).toEqual({ changes: [], lists: [], members: [], cursor, has_more: false });
   });
 });
 

@@ -206,6 +206,37 @@ describe("one SQL statement per API call, counted by pg_stat_statements", () => 
     await expectStatements(1, 422, `/api/${user}/tasks/batch`, { method: "POST", body: { operations: failing } });
   });
 
+  it("sharing: invite, list invitations, revoke, accept (and 410), members, a role, a transfer, a member's reads and writes, leave", async () => {
+    const owner = newUser();
+    const member = newUser();
+    const other = newUser();
+    const list = (await (await call(`/api/${owner}/lists`, { base: base(), method: "POST", body: { name: "shared" } })).json()) as {
+      id: number;
+    };
+    const lists = `/api/${owner}/lists/${list.id}`;
+    let token = "";
+    const statements = await statementsDuring(async () => {
+      const response = await call(`${lists}/invitations`, { base: base(), method: "POST", body: { role: "editor" } });
+      expect(response.status).toBe(201);
+      token = ((await response.json()) as { token: string }).token;
+    });
+    expect(statements, "POST …/invitations").toBe(1);
+    await expectStatements(1, 200, `${lists}/invitations`);
+    const revoked = (await (await call(`${lists}/invitations`, { base: base(), method: "POST", body: {} })).json()) as { id: number };
+    await expectStatements(1, 204, `${lists}/invitations/${revoked.id}`, { method: "DELETE" });
+    await expectStatements(1, 200, `/api/${member}/invitations/accept`, { method: "POST", body: { token } });
+    await expectStatements(1, 410, `/api/${other}/invitations/accept`, { method: "POST", body: { token } });
+    await expectStatements(1, 200, `/api/${member}/lists/${list.id}/members`);
+    await expectStatements(1, 200, `/api/${member}/lists`);
+    await expectStatements(1, 200, `/api/${member}/tasks`);
+    await expectStatements(1, 201, `/api/${member}/tasks`, { method: "POST", body: { title: "by a member", list_id: list.id } });
+    await expectStatements(1, 200, `/api/${member}/changes`);
+    await expectStatements(1, 200, `${lists}/members/${member}`, { method: "PATCH", body: { role: "viewer" } });
+    await expectStatements(1, 403, `/api/${member}/tasks`, { method: "POST", body: { title: "refused", list_id: list.id } });
+    await expectStatements(1, 200, `${lists}/members/${member}`, { method: "PATCH", body: { role: "owner" } });
+    await expectStatements(1, 204, `/api/${owner}/lists/${list.id}/members/${owner}`, { method: "DELETE" });
+  });
+
   it("calls refused before the database cost none: bad body, bad key, bad id, bad token", async () => {
     const user = newUser();
     await expectStatements(0, 422, `/api/${user}/tasks`, { method: "POST", body: { title: "" } });

@@ -44,7 +44,7 @@ const FULL = {
 } as const;
 
 describe("POST /api/{user}/tasks", () => {
-  it("returns 201 with all 18 fields, in the contract's order, and their defaults (the Inbox, top level, first)", async () => {
+  it("returns 201 with all 20 fields, in the contract's order, and their defaults (the Inbox, top level, first)", async () => {
     const user = newUser();
     const before = Date.now();
     const response = await call(tasksPath(user), { method: "POST", body: { title: "Buy milk" } });
@@ -71,9 +71,13 @@ describe("POST /api/{user}/tasks", () => {
       "list_id",
       "parent_id",
       "position",
+      "created_by",
+      "assignee_id",
     ]);
     expect(task).toMatchObject({
       user_id: user,
+      created_by: user,
+      assignee_id: null,
       title: "Buy milk",
       description: null,
       completed: false,

@@ -12,6 +12,8 @@ export type ChangesPage =
       changes: string[];
       /** Each list change: {"op":"upsert","list":…} or {"op":"delete","id":…}. */
       lists: string[];
+      /** Each membership change of a shared list: {"op":"upsert","member":…} or {"op":"delete","id":…}. */
+      members: string[];
       /** Where the next pull starts. */
       position: number;
       hasMore: boolean;
@@ -23,7 +25,7 @@ export type ChangesPage =
 
 interface Row {
   pos: string | null;
-  kind: "state" | "task" | "list";
+  kind: "state" | "task" | "list" | "member";
   id: string | null;
   body: string | null;
   head: string | null;
@@ -54,12 +56,13 @@ export async function changesSince(db: Db, userId: string, since: number | null,
   const page = changed.slice(0, limit);
   const hasMore = changed.length > limit;
   const last = page.at(-1);
-  const entry = (row: Row, field: "task" | "list") =>
+  const entry = (row: Row, field: "task" | "list" | "member") =>
     row.body === null ? `{"op":"delete","id":${row.id}}` : `{"op":"upsert","${field}":${row.body}}`;
   return {
     kind: "page",
     changes: page.filter((row) => row.kind === "task").map((row) => entry(row, "task")),
     lists: page.filter((row) => row.kind === "list").map((row) => entry(row, "list")),
+    members: page.filter((row) => row.kind === "member").map((row) => entry(row, "member")),
     // The head, when nothing more follows: every position up to it is visible in this statement's
     // snapshot (the counter row and the rows are read together), so the next pull misses nothing.
     position: hasMore && last !== undefined ? Number(last.pos) : Math.max(head, after),

@@ -55,7 +55,12 @@ export type Operation =
   | { op: "list_update"; id: number; list: ListPatch; if_match: IfMatch }
   | { op: "list_move"; id: number; after_id: number | null; before_id: number | null; if_match: IfMatch }
   | { op: "list_delete"; id: number; move_to: number | null; if_match: IfMatch }
-  | { op: "list_restore"; id: number };
+  | { op: "list_restore"; id: number }
+  | { op: "invitation_create"; list_id: number; role: "editor" | "viewer"; token_hash: string; expires_at: string }
+  | { op: "invitation_revoke"; list_id: number; id: number }
+  | { op: "invitation_accept"; token_hash: string }
+  | { op: "member_update"; list_id: number; user_id: string; role: "owner" | "editor" | "viewer" }
+  | { op: "member_remove"; list_id: number; user_id: string };
 
 /** Whether an operation writes a list (its result's JSON is a list's) rather than a task. */
 export const isListOperation = (operation: Operation): boolean => operation.op.startsWith("list_");
@@ -68,7 +73,32 @@ export type OperationResult = { status: 200 | 201; task: StoredTask } | { status
  * parent_id, after_id, before_id, move_to, due_date), a recurrence budget spent (too_complex),
  * the Inbox deleted (inbox), or one list too many (list_limit).
  */
-export type FailureReason = "missing" | "list_missing" | "stale" | "invalid" | "too_complex" | "inbox" | "list_limit";
+export type FailureReason =
+  | "missing"
+  | "list_missing"
+  | "stale"
+  | "invalid"
+  | "too_complex"
+  | "inbox"
+  | "list_limit"
+  // Sharing: a viewer's write; what only the owner may do; an invitation or member not there; an
+  // invitation used, expired or revoked; the caller a member already; the owner leaving or
+  // demoted; the Inbox shared; 100 members or pending invitations; two writes that waited for
+  // each other (deadlock): nothing written, try again.
+  | "read_only"
+  | "owner_only"
+  | "invitation_missing"
+  | "member_missing"
+  | "invitation_used"
+  | "invitation_expired"
+  | "invitation_revoked"
+  | "already_member"
+  | "owner_leave"
+  | "owner_role"
+  | "inbox_share"
+  | "member_limit"
+  | "invitation_limit"
+  | "busy";
 
 /** The outcome of a write of one or more operations. */
 export type WriteOutcome =
@@ -81,6 +111,8 @@ export type WriteOutcome =
       replayed: boolean;
       /** Someone may be listening on /live for this user: announce the write (src/live/notify.ts). */
       live: boolean;
+      /** Other users whose feeds the write advanced (members of shared lists) and who may be listening. */
+      others: { userId: string; position: number }[];
     }
   /** Nothing was written: operation `operation` failed for `reason` (see FailureReason). */
   | { kind: "failed"; operation: number; reason: FailureReason; path?: string }
@@ -106,6 +138,7 @@ interface WriteRow {
   head: string | null;
   replayed: boolean;
   live: boolean;
+  others: string | null; // [[user, head], …]
 }
 
 /** What task_write needs to know to create the next occurrence of a completed recurring task. */
@@ -124,19 +157,41 @@ type Next = Record<string, { version: number; due: string | null }>;
 /** Rounds of "which next due dates?" before giving up: each one means the task changed in between. */
 const NEXT_ATTEMPTS = 3;
 
+/** task_write's 403, 404, 409 and 410 details, as reasons. */
+const DETAILS: Record<string, FailureReason> = {
+  "403:read_only": "read_only",
+  "403:owner_only": "owner_only",
+  "404:list": "list_missing",
+  "404:invitation": "invitation_missing",
+  "404:member": "member_missing",
+  "409:inbox": "inbox",
+  "409:list_limit": "list_limit",
+  "409:inbox_share": "inbox_share",
+  "409:member_limit": "member_limit",
+  "409:invitation_limit": "invitation_limit",
+  "409:already_member": "already_member",
+  "409:owner_leave": "owner_leave",
+  "409:owner_role": "owner_role",
+  "410:used": "invitation_used",
+  "410:expired": "invitation_expired",
+  "410:revoked": "invitation_revoked",
+};
+
 /** A failure task_write answered: a row with the status it stands for (see src/db/functions.sql). */
 function failure(status: number, operation: number, detail?: string): WriteOutcome | undefined {
+  const known = DETAILS[`${status}:${detail ?? ""}`];
+  if (known !== undefined) return { kind: "failed", operation, reason: known };
   switch (status) {
     case 404:
-      return { kind: "failed", operation, reason: detail === "list" ? "list_missing" : "missing" };
+      return { kind: "failed", operation, reason: "missing" };
     case 412:
       return { kind: "failed", operation, reason: "stale" };
     case 422:
       return operation < 0 ? { kind: "key_reused" } : { kind: "failed", operation, reason: "invalid", path: detail ?? "due_date" };
     case 409:
-      if (detail === "inbox") return { kind: "failed", operation, reason: "inbox" };
-      if (detail === "list_limit") return { kind: "failed", operation, reason: "list_limit" };
       return { kind: "in_flight" };
+    case 503:
+      return { kind: "failed", operation, reason: "busy" };
     default:
       return undefined;
   }
@@ -213,6 +268,7 @@ async function writeOnce(
     head: first?.head == null ? null : Number(first.head),
     replayed: first?.replayed ?? false,
     live: first?.live ?? false,
+    others: (JSON.parse(first?.others ?? "[]") as [string, number][]).map(([userId, position]) => ({ userId, position })),
   };
 }
 
@@ -234,7 +290,14 @@ const timestamp = (column: Sql) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YY
 
 /** The statement of GET …/tasks/{id} (also run by the benchmark's floor Worker). */
 export const findTaskStatement = (userId: string, id: number): Sql =>
-  sql`SELECT t.id, t.version, task_body(t) AS json FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId} AND t.deleted_at IS NULL`;
+  sql`SELECT t.id, t.version, task_body(t) AS json FROM tasks t WHERE t.id = ${id} AND ${visibleTo(userId)} AND t.deleted_at IS NULL`;
+
+/**
+ * Whether task `t` is there for the user: theirs (the owner of its list), or in a list shared with
+ * them. Every read of a task names it, so a non-member's 404 is decided in the statement.
+ */
+export const visibleTo = (userId: string): Sql =>
+  sql`(t.user_id = ${userId} OR EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = t.list_id AND m.user_id = ${userId}))`;
 
 export async function findTask(db: Db, userId: string, id: number): Promise<StoredTask | undefined> {
   const [row] = await db.query<{ id: string; version: number; json: string }>(findTaskStatement(userId, id));
@@ -294,9 +357,9 @@ export interface Page {
   next: Keyset | undefined;
 }
 
-/** The WHERE of a list: the owner, the filters, and the keyset after `cursor`. */
-function listConditions(userId: string, query: ListQuery, cursor: Keyset | undefined): Sql {
-  const where = [sql`t.user_id = ${userId}`, sql`t.deleted_at IS NULL`];
+/** The WHERE of a list: whose tasks (`owner`), the filters, and the keyset after `cursor`. */
+function listConditions(owner: Sql, query: ListQuery, cursor: Keyset | undefined): Sql {
+  const where = [owner, sql`t.deleted_at IS NULL`];
   if (query.list_id !== undefined) where.push(sql`t.list_id = ${query.list_id}::bigint`);
   if (query.parent_id !== undefined) where.push(sql`COALESCE(t.parent_id, 0) = ${query.parent_id}::bigint`);
   if (query.status === "pending") where.push(sql`NOT t.completed`);
@@ -334,23 +397,33 @@ function listConditions(userId: string, query: ListQuery, cursor: Keyset | undef
 
 const sortKey = (query: ListQuery) => query.sort.replace(/^-/, "") as SortKey;
 
-/** The statement of one page: one row more than `limit`, so the caller knows whether another follows. */
+/**
+ * The statement of one page: one row more than `limit`, so the caller knows whether another
+ * follows. The user's own tasks (every sort has an index led by user_id) and the tasks of lists
+ * shared with them (by list, from list_members; nothing to read for a user with none), each
+ * ordered and cut to the page, then merged.
+ */
 export function listStatement(userId: string, query: ListQuery, cursor: Keyset | undefined): Sql {
   const key = sortKey(query);
   const direction = query.sort.startsWith("-") ? sql`DESC` : sql`ASC`;
   const nulls = key === "due_date" ? sql` NULLS LAST` : sql``;
+  const limit = sql`LIMIT ${query.limit + 1}::integer`;
+  const keys = key === "position" ? sql`COALESCE(t.parent_id, 0) AS k1, t.sort_key AS k2` : sql`${SORT_COLUMNS[key]} AS k1, t.id AS k2`;
+  const order = sql`ORDER BY k1 ${direction}${nulls}, k2 ${direction}`;
+  const branch = (owner: Sql) => sql`
+      (SELECT t.id, task_body(t) AS json, ${CURSOR_VALUES[key]} AS cursor_value, ${keys}
+       FROM tasks t
+       WHERE ${listConditions(owner, query, cursor)}
+       ${order} ${limit})`;
   return sql`
-      SELECT t.id, task_body(t) AS json, ${CURSOR_VALUES[key]} AS cursor_value
-      FROM tasks t
-      WHERE ${listConditions(userId, query, cursor)}
-      ORDER BY ${key === "position" ? sql`COALESCE(t.parent_id, 0) ${direction}, t.sort_key ${direction}` : sql`${SORT_COLUMNS[key]} ${direction}${nulls}, t.id ${direction}`}
-      LIMIT ${query.limit + 1}::integer`;
+      SELECT x.id, x.json, x.cursor_value FROM (
+        ${branch(sql`t.user_id = ${userId}`)}
+        UNION ALL
+        ${branch(sql`t.list_id IN (SELECT m.list_id FROM list_members m WHERE m.user_id = ${userId})`)}) x
+      ${order} ${limit}`;
 }
 
-/**
- * One page of a user's tasks: filters, keyset pagination after `cursor`. Every sort has an index
- * that starts with user_id (see migrations/).
- */
+/** One page of the tasks a user sees (their own and shared ones): filters, keyset pagination after `cursor`. */
 export async function listTasks(db: Db, userId: string, query: ListQuery, cursor: Keyset | undefined): Promise<Page> {
   const rows = await db.query<{ id: string; json: string; cursor_value: string | null }>(listStatement(userId, query, cursor));
   const page = rows.slice(0, query.limit);
@@ -380,7 +453,7 @@ export async function findSeries(db: Db, userId: string, id: number): Promise<Se
   }>(sql`
     SELECT t.recurrence_rule AS rule, t.recurrence_zone AS zone, t.recurrence_anchor AS anchor,
            ${timestamp(sql`t.due_date`)} AS due, ${timestamp(sql`t.series_start`)} AS start, t.series_index AS index
-    FROM tasks t WHERE t.id = ${id} AND t.user_id = ${userId} AND t.deleted_at IS NULL`);
+    FROM tasks t WHERE t.id = ${id} AND ${visibleTo(userId)} AND t.deleted_at IS NULL`);
   if (row === undefined) return undefined;
   return {
     recurrence:

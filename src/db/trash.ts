@@ -34,7 +34,7 @@ export async function readTrash(db: Db, userId: string, limit: number, after: Tr
          AND ${before(sql`t.deleted_at`, "task", sql`t.id`)}
        ORDER BY t.deleted_at DESC, t.id DESC LIMIT ${limit + 1}::integer)
       UNION ALL
-      (SELECT 'list'::text, l.id, l.deleted_at, list_json(l) FROM lists l
+      (SELECT 'list'::text, l.id, l.deleted_at, list_json(l, 'owner') FROM lists l
        WHERE l.user_id = ${userId} AND l.deleted_at IS NOT NULL AND ${before(sql`l.deleted_at`, "list", sql`l.id`)}
        ORDER BY l.deleted_at DESC, l.id DESC LIMIT ${limit + 1}::integer)) x
     ORDER BY x.deleted_at DESC, x.kind DESC, x.id DESC

@@ -17,7 +17,7 @@ export async function listChanges(request: AuthedRequest, _env: unknown, ctx: Ex
       throw invalid("since", "is not a cursor this API issued for this user; sync again without since");
     case "page":
       return jsonText(
-        `{"changes":[${page.changes.join(",")}],"lists":[${page.lists.join(",")}],"cursor":"${encodeChangesCursor(page.position)}","has_more":${page.hasMore}}`,
+        `{"changes":[${page.changes.join(",")}],"lists":[${page.lists.join(",")}],"members":[${page.members.join(",")}],"cursor":"${encodeChangesCursor(page.position)}","has_more":${page.hasMore}}`,
       );
   }
 }

@@ -3,16 +3,31 @@
 // that names what cannot be is a 422 naming that field, with the sentence that says why.
 import type { FailureReason } from "../db/tasks.ts";
 import {
+  alreadyMember,
   type HttpError,
   inboxNotDeletable,
+  inboxNotShareable,
+  invitationExpired,
+  invitationLimitReached,
+  invitationNotFound,
+  invitationRevoked,
+  invitationUsed,
   listLimitReached,
   listNotFound,
+  listOwnerOnly,
+  listReadOnly,
+  memberLimitReached,
+  memberNotFound,
+  ownerCannotLeave,
+  ownerRoleFixed,
   preconditionFailed,
   recurrenceTooComplex,
   taskNotFound,
   validationFailed,
+  writeConflict,
 } from "../problems.ts";
 import { MAX_LISTS } from "../schemas/lists.ts";
+import { MAX_MEMBERS } from "../schemas/sharing.ts";
 import { RECURRENCE_WITHOUT_DUE } from "../schemas/task.ts";
 
 /** Why a named field could not be, by field (task_write's 422 details). */
@@ -23,6 +38,7 @@ const FIELD_MESSAGES: Record<string, string> = {
   after_id: "is not one of its new siblings (a task of that list with that parent, other than itself)",
   before_id: "is not one of its new siblings (a task of that list with that parent, other than itself)",
   move_to: "must be another of your lists",
+  assignee_id: "must be a member of the task's list (its owner, an editor or a viewer)",
   due_date: RECURRENCE_WITHOUT_DUE,
 };
 
@@ -63,5 +79,33 @@ export function failureProblem(reason: FailureReason, path: string | undefined, 
       return inboxNotDeletable();
     case "list_limit":
       return listLimitReached(MAX_LISTS);
+    case "read_only":
+      return listReadOnly();
+    case "owner_only":
+      return listOwnerOnly();
+    case "invitation_missing":
+      return invitationNotFound();
+    case "member_missing":
+      return memberNotFound();
+    case "invitation_used":
+      return invitationUsed();
+    case "invitation_expired":
+      return invitationExpired();
+    case "invitation_revoked":
+      return invitationRevoked();
+    case "already_member":
+      return alreadyMember();
+    case "owner_leave":
+      return ownerCannotLeave();
+    case "owner_role":
+      return ownerRoleFixed();
+    case "inbox_share":
+      return inboxNotShareable();
+    case "member_limit":
+      return memberLimitReached(MAX_MEMBERS);
+    case "invitation_limit":
+      return invitationLimitReached(MAX_MEMBERS);
+    case "busy":
+      return writeConflict();
   }
 }

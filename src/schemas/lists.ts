@@ -6,9 +6,13 @@ import { RecordId, Text } from "./task.ts";
 /** A user has at most this many lists at once: the Inbox counts, lists in the trash do not. */
 export const MAX_LISTS = 500;
 
+/** A member's role in a list (docs/api.md "Sharing"). */
+export const ROLES = ["owner", "editor", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
 const WRITABLE_FIELDS = ["name", "color"] as const;
 /** Sent back by clients that PUT an object they read; ignored, never an error. */
-const READ_ONLY_FIELDS = ["id", "user_id", "inbox", "position", "created_at", "updated_at", "version"] as const;
+const READ_ONLY_FIELDS = ["id", "user_id", "inbox", "position", "created_at", "updated_at", "version", "role", "shared"] as const;
 const UNKNOWN_FIELD = "is not a writable field";
 
 const codePoints = (text: string) => [...text].length;
@@ -81,6 +85,11 @@ export const List = v.strictObject({
   created_at: DateTime,
   updated_at: DateTime,
   version: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  role: v.pipe(
+    v.picklist(ROLES),
+    v.metadata({ description: "The caller's role in the list: owner, editor (writes its tasks) or viewer (reads only)." }),
+  ),
+  shared: v.pipe(v.boolean(), v.metadata({ description: "Whether the list has members besides its owner." })),
 });
 
 /** The body without the read-only fields a client may echo back. */

@@ -15,6 +15,7 @@ const WRITABLE_FIELDS = [
   "recurrence",
   "list_id",
   "parent_id",
+  "assignee_id",
 ] as const;
 /**
  * Sent back by clients that PUT an object they read; ignored, never an error. `position` is the
@@ -30,6 +31,7 @@ const READ_ONLY_FIELDS = [
   "series_id",
   "next_id",
   "position",
+  "created_by",
 ] as const;
 
 /** Length in Unicode code points, as the contract counts characters. */
@@ -102,6 +104,11 @@ export const RecordId = v.pipe(
 
 const UNKNOWN_FIELD = "is not a writable field";
 
+/** A user id as the token's `sub` carries it: the assignee of a task in a shared list. */
+export const UserId = v.pipe(Text, v.minLength(1, "must be a user id"), v.maxLength(255, "must be at most 255 characters"));
+/** A member of the task's list to assign it to (checked by the database), or null. */
+const Assignee = v.nullable(UserId);
+
 /** A recurring task without a due date: on `due_date`, from the schemas here or from the database. */
 export const RECURRENCE_WITHOUT_DUE = "is required for a recurring task (it is the occurrence's date)";
 
@@ -119,6 +126,7 @@ export const TaskInput = v.pipe(
       // Absent: the parent's list, else the Inbox; a subtask's parent is a top-level task of it.
       list_id: v.optional(RecordId),
       parent_id: v.optional(v.nullable(RecordId)),
+      assignee_id: v.optional(Assignee, null),
     },
     UNKNOWN_FIELD,
   ),
@@ -143,6 +151,7 @@ export const TaskPatch = v.pipe(
       // Another list or parent moves the task there, last among its new siblings (as …/move).
       list_id: v.optional(RecordId),
       parent_id: v.optional(v.nullable(RecordId)),
+      assignee_id: v.optional(Assignee),
     },
     UNKNOWN_FIELD,
   ),
@@ -211,6 +220,8 @@ export const Task = v.strictObject({
   list_id: v.pipe(v.number(), v.integer(), v.minValue(1)),
   parent_id: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))),
   position: v.pipe(v.string(), v.metadata({ description: "The task's order key among its siblings: sort by it, byte by byte." })),
+  created_by: v.pipe(v.string(), v.metadata({ description: "Who created the task (its owner for tasks older than sharing)." })),
+  assignee_id: v.pipe(v.nullable(v.string()), v.metadata({ description: "The member of the task's list it is assigned to, or null." })),
 });
 
 /** The body without the read-only fields a client may echo back. */

@@ -131,6 +131,10 @@ export interface Task {
   parent_id: number | null;
   /** The order key among its siblings (same list, same parent), compared byte by byte. */
   position: string;
+  /** Who created it (a member, in a shared list). */
+  created_by: string;
+  /** The member it is assigned to, or null. */
+  assignee_id: string | null;
 }
 
 export interface Problem {
@@ -167,7 +171,7 @@ export async function expectProblem(response: Response, code: ProblemCode, path?
 }
 
 /**
- * Sends a request again while it answers 503 `database_unavailable`, after its Retry-After plus up
+ * Sends a request again while it answers 503 `database_unavailable` (or `write_conflict`), after its Retry-After plus up
  * to a second of jitter, as a client following the contract does (that answer means the request
  * had no effect), and returns the first other answer. For the bursts of parallel requests: on a
  * starved machine some of a burst's database connections do not open within the Worker's 3 s
@@ -179,7 +183,9 @@ export async function untilAvailable(send: () => Promise<Response>, deadlineMs =
     const response = await send();
     if (response.status !== 503 || Date.now() > deadline) return response;
     const retryAfter = Number(response.headers.get("Retry-After"));
-    await expectProblem(response, "database_unavailable");
+    const { code } = await problem(response.clone());
+    // write_conflict: two writes to shared lists waited for each other and this one gave way.
+    await expectProblem(response, code === "write_conflict" ? "write_conflict" : "database_unavailable");
     await sleep(retryAfter * 1000 + Math.random() * 1000);
   }
 }

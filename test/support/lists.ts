@@ -13,6 +13,10 @@ export interface List {
   created_at: string;
   updated_at: string;
   version: number;
+  /** The caller's role in it. */
+  role: "owner" | "editor" | "viewer";
+  /** Whether it has members besides its owner. */
+  shared: boolean;
 }
 
 export interface TrashEntry {

@@ -22,6 +22,8 @@ const task = {
   list_id: 2,
   parent_id: null,
   position: "a0",
+  created_by: "u",
+  assignee_id: null,
 };
 const list = {
   id: 2,
@@ -33,6 +35,8 @@ const list = {
   created_at: "2026-11-24T10:00:00.000Z",
   updated_at: "2026-11-24T10:00:00.000Z",
   version: 1,
+  role: "owner",
+  shared: false,
 };
 const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
@@ -78,6 +82,10 @@ describe("nonConformance", () => {
         { op: "upsert", list },
         { op: "delete", id: 3 },
       ],
+      members: [
+        { op: "upsert", member: { id: 4, list_id: 2, user_id: "v", role: "viewer", joined_at: "2026-11-24T10:00:00.000Z" } },
+        { op: "delete", id: 5 },
+      ],
       cursor: "c",
       has_more: false,
     };
@@ -85,6 +93,11 @@ describe("nonConformance", () => {
     const { lists: _, ...withoutLists } = changes;
     expect((await nonConformance("GET", url("/api/u/changes"), json(withoutLists, 200))).join()).toContain("lists");
     const swapped = { ...changes, lists: [{ op: "upsert", list: task }] };
+    const { members: __, ...withoutMembers } = changes;
+    expect((await nonConformance("GET", url("/api/u/changes"), json(withoutMembers, 200))).join()).toContain("members");
+    expect(
+      await nonConformance("GET", url("/api/u/changes"), json({ ...changes, members: [{ op: "upsert", member: list }] }, 200)),
+    ).not.toEqual([]);
     expect(await nonConformance("GET", url("/api/u/changes"), json(swapped, 200))).not.toEqual([]);
     const trash = [
       { type: "list", deleted_at: list.updated_at, purge_at: list.updated_at, list },
