@@ -3,10 +3,12 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { call, createTask, expectProblem, newUser, type Task } from "./support/api.ts";
+import { call, createTask, expectProblem, newUser, sleep, type Task } from "./support/api.ts";
 import { createList, expectJson, inboxOf, type List, readLists } from "./support/lists.ts";
+import { closeAll, open } from "./support/live.ts";
 import {
   accept,
+  type ChangesPage,
   expectSameTasks,
   feedOf,
   type Invitation,
@@ -464,5 +466,37 @@ describe("sync for every member", () => {
       expectSameTasks(feed.tasks, await visibleTasks(user));
       expect(feed.lists.get(list.id)).toMatchObject({ user_id: heir });
     }
+  });
+});
+
+describe("/live for every member", () => {
+  it("a write to a shared list reaches the sockets of every member within 1 s, with each one's own cursor; a stranger hears nothing", async () => {
+    const owner = newUser();
+    const editor = newUser();
+    const viewer = newUser();
+    const stranger = newUser();
+    const list = await sharedList(owner, [editor, [viewer, "viewer"]]);
+    const users = [owner, editor, viewer, stranger];
+    const sockets = await Promise.all(users.map((user) => open(user)));
+    const readies = await Promise.all(sockets.map((live) => live.next("ready")));
+    await createTask(editor, { title: "heard by all three", list_id: list.id });
+    const heard = await Promise.all(sockets.slice(0, 3).map((live) => live.next("changed", 1_000)));
+    // Each member's cursor is a position of their own feed, and a pull from ready shows the task.
+    for (const [index, user] of [owner, editor, viewer].entries()) {
+      const ready = readies[index];
+      const since = ready?.type === "ready" ? ready.cursor : "";
+      const page = await expectJson<ChangesPage>(await call(`/api/${user}/changes?since=${since}`));
+      expect(
+        page.changes.map((change) => change.task?.title),
+        user,
+      ).toEqual(["heard by all three"]);
+      expect(heard[index]).toEqual({ type: "changed", cursor: page.cursor });
+    }
+    await sleep(500);
+    expect(sockets[3]?.messages.map((message) => message.type)).toEqual(["ready"]);
+    // A member removed hears of it (their feed now has the deletions).
+    expect((await removeMember(owner, list.id, viewer)).status).toBe(204);
+    await sockets[2]?.next("changed", 1_000);
+    await closeAll(sockets);
   });
 });
