@@ -20,6 +20,14 @@ export type NewList = JsonBody<operations["createList"]>;
 export type ListUpdate = JsonBody<operations["patchList"]>;
 /** A list's change in /changes (its `lists` array): `{op: "upsert", list}` or `{op: "delete", id}`. */
 export type ListChange = components["schemas"]["ListChange"];
+/** A membership of a shared list in /changes (its `members` array): `{op: "upsert", member}` or `{op: "delete", id}`. */
+export type MemberChange = components["schemas"]["MemberChange"];
+/** A member of a list (GET /lists/{list_id}/members): the owner (id null) or another, with their role. */
+export type Member = operations["listMembers"]["responses"]["200"]["content"]["application/json"][number];
+/** A list's role for a member: `owner`, `editor` (writes its tasks) or `viewer` (reads them). */
+export type Role = List["role"];
+/** A new invitation (POST /lists/{list_id}/invitations), with its token, shown this once. */
+export type NewInvitation = operations["createInvitation"]["responses"]["201"]["content"]["application/json"];
 /** An entry of GET /trash: `{type: "task", task, deleted_at, purge_at}` or `{type: "list", list, …}`. */
 export type TrashEntry = components["schemas"]["TrashEntry"];
 export type Problem = components["schemas"]["Problem"];

@@ -1,5 +1,5 @@
 // GET /api/{user_id}/changes as a loop: bring a local copy up to date from a cursor, page by page.
-import { type Change, type ListChange, TaskApiError, type TaskClient } from "./api.js";
+import { type Change, type ListChange, type MemberChange, TaskApiError, type TaskClient } from "./api.js";
 
 export interface PullOptions {
   /**
@@ -10,6 +10,11 @@ export interface PullOptions {
    * it, list changes are skipped (the cursor still moves past them).
    */
   onList?: ((change: ListChange) => void) | undefined;
+  /**
+   * Each membership change of a shared list (the `members` array of /changes): who else is in a
+   * list and with which role (a list's owner is its `user_id`). Without it, they are skipped.
+   */
+  onMember?: ((change: MemberChange) => void) | undefined;
 }
 
 /**
@@ -32,6 +37,7 @@ export async function pullChanges(
     });
     if (error !== undefined) throw new TaskApiError(error);
     if (options.onList !== undefined) for (const change of data.lists) options.onList(change);
+    if (options.onMember !== undefined) for (const change of data.members) options.onMember(change);
     for (const change of data.changes) apply(change);
     since = data.cursor;
     if (!data.has_more) return since;

@@ -1,7 +1,7 @@
 // GET /api/{user_id}/live for a frontend: the WebSocket that says when the user's tasks changed,
 // turned into pulls of /changes, so a local copy follows every device's writes. The token travels
 // as a subprotocol (a browser cannot set Authorization on a WebSocket), never in the URL.
-import { type Change, createTaskClient, type ListChange, TaskApiError } from "./api.js";
+import { type Change, createTaskClient, type ListChange, type MemberChange, TaskApiError } from "./api.js";
 import { type PullOptions, pullChanges } from "./changes.js";
 
 // The protocol, restated from the API's src/live/protocol.ts so that this package stands alone
@@ -74,6 +74,8 @@ export interface WatchOptions {
    * store the list of an upsert, drop the id of a delete. Without it, list changes are skipped.
    */
   onList?: ((change: ListChange) => void) | undefined;
+  /** Each membership change of a shared list pulled, as pullChanges' `onMember`. Without it, skipped. */
+  onMember?: ((change: MemberChange) => void) | undefined;
   /** The cursor was too old (410 cursor_expired): clear the local copy (lists too); a full sync follows. */
   onReset: () => void;
   /** After each pull that succeeded: the cursor to keep, saved together with the local copy. */
@@ -126,7 +128,13 @@ export function watchChanges(options: WatchOptions): () => void {
   const applyList = (change: ListChange) => {
     if (!stopped) options.onList?.(change);
   };
-  const pullOptions: PullOptions = options.onList === undefined ? {} : { onList: applyList };
+  const applyMember = (change: MemberChange) => {
+    if (!stopped) options.onMember?.(change);
+  };
+  const pullOptions: PullOptions = {
+    ...(options.onList === undefined ? {} : { onList: applyList }),
+    ...(options.onMember === undefined ? {} : { onMember: applyMember }),
+  };
 
   async function connect(): Promise<void> {
     timer = undefined;

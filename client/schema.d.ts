@@ -48,6 +48,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join a list with an invitation token
+         * @description The caller becomes a member with the invitation's role; the invitation is used up. The list's tasks reach the new member under their own /api/{user_id}/…: in GET /tasks, GET /lists (with their role) and /changes. 410 when the invitation was used, has expired or was revoked (or its list deleted); 409 already_member for the owner or a member (the invitation stays unused); 409 member_limit_reached past 100 members, list_limit_reached past 500 shared lists.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/lists": {
         parameters: {
             query?: never;
@@ -110,6 +133,115 @@ export interface paths {
          * @description Any non-empty subset of name and color; null clears the color. Read-only fields sent back (id, user_id, inbox, position, created_at, updated_at, version) are ignored.
          */
         patch: operations["patchList"];
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The list's pending invitations, newest first (the owner only)
+         * @description Neither accepted, revoked nor expired; at most 100. Tokens are never shown again.
+         */
+        get: operations["listInvitations"];
+        put?: never;
+        /**
+         * Invite someone to a list (the owner only)
+         * @description A single-use invitation with a role (editor: reads and writes the list's tasks; viewer: reads them), valid 7 days. The answer carries its token, 256 random bits, this once: only its SHA-256 is stored. Pass the token on by any channel; whoever accepts it (POST /invitations/accept) joins the list. The Inbox cannot be shared (409 inbox_not_shareable); a list has at most 100 pending invitations.
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invitation id. */
+                invitation_id: number;
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a pending invitation (the owner only)
+         * @description Accepting it is then a 410 invitation_revoked. 404 invitation_not_found when no pending invitation has this id.
+         */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        /** The members of a list, the owner first (any member may read them) */
+        get: operations["listMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/lists/{list_id}/members/{member_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The member's user id (percent-encoded). */
+                member_id: string;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a member (the owner), or leave (a member, with their own id)
+         * @description The member's /changes then reports the list and each of its tasks as deleted, and their assignments in it are cleared. The owner cannot leave (409 owner_cannot_leave): transfer the list first, or delete it.
+         */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a member's role, or transfer the list (the owner only)
+         * @description editor or viewer; owner transfers the list and every task in it to that member, and the former owner stays as an editor. Every member's /changes reports what changed for them. The owner's own role changes only by a transfer (409 owner_role_fixed).
+         */
+        patch: operations["updateMember"];
         trace?: never;
     };
     "/api/{user_id}/lists/{list_id}/move": {
@@ -466,6 +598,8 @@ export interface components {
                 /** @constant */
                 op: "create";
                 task: {
+                    /** @default null */
+                    assignee_id?: string | null;
                     /** @default false */
                     completed?: boolean;
                     /** @default null */
@@ -512,6 +646,7 @@ export interface components {
                 /** @constant */
                 op: "update";
                 task: {
+                    assignee_id?: string | null;
                     completed?: boolean;
                     description?: string | null;
                     due_date?: string | null;
@@ -641,6 +776,8 @@ export interface components {
             has_more: boolean;
             /** @description The list changes. */
             lists: components["schemas"]["ListChange"][];
+            /** @description The membership changes of shared lists (the caller's own, and those shared with them); a list's owner is its user_id. */
+            members: components["schemas"]["MemberChange"][];
         };
         Health: {
             /** @enum {string} */
@@ -658,6 +795,13 @@ export interface components {
             name: string;
             /** @description The list's order key among the user's lists: sort by it, byte by byte. */
             position: string;
+            /**
+             * @description The caller's role in the list: owner, editor (writes its tasks) or viewer (reads only).
+             * @enum {string}
+             */
+            role: "owner" | "editor" | "viewer";
+            /** @description Whether the list has members besides its owner. */
+            shared: boolean;
             /** Format: date-time */
             updated_at: string;
             user_id: string;
@@ -672,12 +816,29 @@ export interface components {
             /** @constant */
             op: "delete";
         };
+        MemberChange: {
+            member: {
+                id: number;
+                /** Format: date-time */
+                joined_at: string;
+                list_id: number;
+                /** @enum {string} */
+                role: "editor" | "viewer";
+                user_id: string;
+            };
+            /** @constant */
+            op: "upsert";
+        } | {
+            id: number;
+            /** @constant */
+            op: "delete";
+        };
         Problem: {
             /**
              * @description The stable identity of the problem, for programs.
              * @enum {string}
              */
-            code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "list_not_found" | "method_not_allowed" | "idempotency_in_flight" | "inbox_not_deletable" | "list_limit_reached" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
+            code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "list_read_only" | "list_owner_only" | "route_not_found" | "invitation_not_found" | "member_not_found" | "task_not_found" | "list_not_found" | "method_not_allowed" | "idempotency_in_flight" | "inbox_not_deletable" | "list_limit_reached" | "inbox_not_shareable" | "already_member" | "owner_cannot_leave" | "owner_role_fixed" | "member_limit_reached" | "invitation_limit_reached" | "invitation_used" | "invitation_expired" | "invitation_revoked" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "write_conflict" | "database_unavailable" | "keys_unavailable";
             /** @description A sentence for people; may change. */
             detail: string;
             /** @description At most 20; detail says how many more there were. */
@@ -706,10 +867,14 @@ export interface components {
             openapi: "/openapi.json";
         };
         Task: {
+            /** @description The member of the task's list it is assigned to, or null. */
+            assignee_id: string | null;
             completed: boolean;
             completed_at: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description Who created the task (its owner for tasks older than sharing). */
+            created_by: string;
             description: string | null;
             due_date: string | null;
             id: number;
@@ -846,7 +1011,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -855,7 +1020,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -912,7 +1077,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -922,13 +1087,13 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
         };
     };
-    listLists: {
+    acceptInvitation: {
         parameters: {
             query?: never;
             header?: never;
@@ -938,16 +1103,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The token of POST …/invitations, as the owner passed it on. */
+                    token: string;
+                };
+            };
+        };
         responses: {
-            /** @description Every list, by position. */
+            /** @description The list, as the new member sees it. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["List"][];
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
                 };
             };
             /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
@@ -964,7 +1149,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -973,7 +1158,72 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description No invitation has this token. Codes: `invitation_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "invitation_not_found";
+                    };
+                };
+            };
+            /** @description Already a member, or a limit reached. Codes: `already_member`, `member_limit_reached`, `list_limit_reached`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "already_member" | "member_limit_reached" | "list_limit_reached";
+                    };
+                };
+            };
+            /** @description The invitation can no longer be accepted. Codes: `invitation_used`, `invitation_expired`, `invitation_revoked`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "invitation_used" | "invitation_expired" | "invitation_revoked";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
                     };
                 };
             };
@@ -1017,7 +1267,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1027,7 +1277,112 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
+                    };
+                };
+            };
+        };
+    };
+    listLists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every list, by position. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"][];
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -1096,7 +1451,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1105,7 +1460,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -1189,7 +1544,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1199,7 +1554,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -1256,7 +1611,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1265,7 +1620,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -1322,7 +1677,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1332,7 +1687,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -1400,7 +1755,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1409,7 +1764,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -1505,7 +1860,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1515,7 +1870,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -1563,7 +1918,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1572,7 +1927,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -1655,7 +2010,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1665,7 +2020,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -1733,7 +2088,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1742,7 +2097,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -1838,7 +2193,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1848,7 +2203,913 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
+                    };
+                };
+            };
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending invitations. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        created_at: string;
+                        created_by: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        id: number;
+                        list_id: number;
+                        /** @enum {string} */
+                        role: "editor" | "viewer";
+                    }[];
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description No such list for this user (another user's list, or one in the trash, looks the same). Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
+                    };
+                };
+            };
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The role the invitation gives.
+                     * @default editor
+                     * @enum {string}
+                     */
+                    role?: "editor" | "viewer";
+                };
+            };
+        };
+        responses: {
+            /** @description The invitation, with its token. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        created_at: string;
+                        created_by: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        id: number;
+                        list_id: number;
+                        /** @enum {string} */
+                        role: "editor" | "viewer";
+                        /** @description Single use, valid 7 days; only its SHA-256 is stored, so it cannot be shown again. */
+                        token: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description No such list for this user (another user's list, or one in the trash, looks the same). Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description The Inbox, or too many pending invitations. Codes: `inbox_not_shareable`, `invitation_limit_reached`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "inbox_not_shareable" | "invitation_limit_reached";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
+                    };
+                };
+            };
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invitation id. */
+                invitation_id: number;
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description No such list for this user, or no such pending invitation in it. Codes: `list_not_found`, `invitation_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found" | "invitation_not_found";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
+                    };
+                };
+            };
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The members. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The membership's id, which /changes names in members; null for the owner, who has none. */
+                        id: number | null;
+                        /**
+                         * Format: date-time
+                         * @description When they joined (the owner: when the list was created).
+                         */
+                        joined_at: string;
+                        list_id: number;
+                        /** @enum {string} */
+                        role: "owner" | "editor" | "viewer";
+                        user_id: string;
+                    }[];
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description No such list for this user (another user's list, or one in the trash, looks the same). Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
+                    };
+                };
+            };
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The member's user id (percent-encoded). */
+                member_id: string;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description No such list for this user, or no such member. Codes: `list_not_found`, `member_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found" | "member_not_found";
+                    };
+                };
+            };
+            /** @description The owner cannot leave. Codes: `owner_cannot_leave`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "owner_cannot_leave";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
+                    };
+                };
+            };
+        };
+    };
+    updateMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list id. */
+                list_id: number;
+                /** @description The member's user id (percent-encoded). */
+                member_id: string;
+                /** @description The user; must be the token's `sub` (percent-encoded). */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description editor or viewer; owner transfers ownership (the former owner becomes an editor).
+                     * @enum {string}
+                     */
+                    role: "owner" | "editor" | "viewer";
+                };
+            };
+        };
+        responses: {
+            /** @description The member with the new role. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The membership's id, which /changes names in members; null for the owner, who has none. */
+                        id: number | null;
+                        /**
+                         * Format: date-time
+                         * @description When they joined (the owner: when the list was created).
+                         */
+                        joined_at: string;
+                        list_id: number;
+                        /** @enum {string} */
+                        role: "owner" | "editor" | "viewer";
+                        user_id: string;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON, or not a JSON object. Codes: `malformed_json`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_json";
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed, expired, not yet valid, or with the wrong issuer, audience or subject. Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description No such list for this user, or no such member. Codes: `list_not_found`, `member_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found" | "member_not_found";
+                    };
+                };
+            };
+            /** @description The owner's role, or the new owner has too many lists. Codes: `owner_role_fixed`, `list_limit_reached`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "owner_role_fixed" | "list_limit_reached";
+                    };
+                };
+            };
+            /** @description The body is over 64 KiB. Codes: `body_too_large`. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "body_too_large";
+                    };
+                };
+            };
+            /** @description A body with a Content-Type other than application/json. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -1916,7 +3177,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1925,7 +3186,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -2021,7 +3282,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2031,7 +3292,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -2093,7 +3354,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2102,7 +3363,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -2198,7 +3459,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2208,7 +3469,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -2253,7 +3514,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2262,7 +3523,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -2319,7 +3580,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2329,7 +3590,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -2395,7 +3656,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2404,7 +3665,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -2448,7 +3709,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2458,7 +3719,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -2480,6 +3741,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @default null */
+                    assignee_id?: string | null;
                     /** @default false */
                     completed?: boolean;
                     /** @default null */
@@ -2562,7 +3825,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2571,7 +3834,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -2655,7 +3918,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2665,7 +3928,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -2722,7 +3985,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2731,7 +3994,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -2788,7 +4051,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2798,7 +4061,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -2822,6 +4085,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    assignee_id?: string | null;
                     completed?: boolean;
                     description?: string | null;
                     due_date?: string | null;
@@ -2892,7 +4156,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2901,7 +4165,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -2997,7 +4261,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3007,7 +4271,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -3052,7 +4316,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3061,7 +4325,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -3131,7 +4395,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3141,7 +4405,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -3165,6 +4429,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    assignee_id?: string | null;
                     completed?: boolean;
                     description?: string | null;
                     due_date?: string | null;
@@ -3235,7 +4500,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3244,7 +4509,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -3340,7 +4605,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3350,7 +4615,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -3417,7 +4682,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3426,7 +4691,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -3522,7 +4787,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3532,7 +4797,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -3602,7 +4867,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3611,7 +4876,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -3707,7 +4972,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3717,7 +4982,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -3766,7 +5031,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3775,7 +5040,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -3832,7 +5097,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3842,7 +5107,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -3904,7 +5169,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3913,7 +5178,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -3996,7 +5261,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4006,7 +5271,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -4069,7 +5334,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4078,7 +5343,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -4188,7 +5453,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4198,7 +5463,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -4246,7 +5511,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A valid token, but {user_id} is not its subject. Codes: `forbidden`. */
+            /** @description A valid token, but {user_id} is not its subject (forbidden); or a write the caller's role in a shared list does not allow: a viewer writes nothing (list_read_only), and only the owner changes the list itself, its members and invitations (list_owner_only). Codes: `forbidden`, `list_read_only`, `list_owner_only`. */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4255,7 +5520,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "list_read_only" | "list_owner_only";
                     };
                 };
             };
@@ -4299,7 +5564,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The database (or the token's signing keys) could not be reached in time; the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`. */
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4309,7 +5574,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "database_unavailable" | "keys_unavailable";
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
                     };
                 };
             };
@@ -4407,7 +5672,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description A problem code. */
-                code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "route_not_found" | "task_not_found" | "list_not_found" | "method_not_allowed" | "idempotency_in_flight" | "inbox_not_deletable" | "list_limit_reached" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "database_unavailable" | "keys_unavailable";
+                code: "malformed_json" | "token_missing" | "token_invalid" | "forbidden" | "list_read_only" | "list_owner_only" | "route_not_found" | "invitation_not_found" | "member_not_found" | "task_not_found" | "list_not_found" | "method_not_allowed" | "idempotency_in_flight" | "inbox_not_deletable" | "list_limit_reached" | "inbox_not_shareable" | "already_member" | "owner_cannot_leave" | "owner_role_fixed" | "member_limit_reached" | "invitation_limit_reached" | "invitation_used" | "invitation_expired" | "invitation_revoked" | "cursor_expired" | "precondition_failed" | "body_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "recurrence_too_complex" | "upgrade_required" | "rate_limited" | "too_many_connections" | "internal_error" | "configuration_error" | "write_conflict" | "database_unavailable" | "keys_unavailable";
             };
             cookie?: never;
         };

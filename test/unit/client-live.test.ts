@@ -69,7 +69,7 @@ function changesFeed(answer: (since: string | null) => Response | Promise<Respon
 }
 
 const page = (cursor: string, changes: Change[] = [], lists: ListChange[] = []) =>
-  Response.json({ changes, lists, cursor, has_more: false });
+  Response.json({ changes, lists, members: [], cursor, has_more: false });
 const problem = (status: number, code: string) =>
   new Response(JSON.stringify({ type: `/problems/${code}`, code, title: code, status, detail: code, request_id: "r" }), {
     status,
@@ -96,6 +96,8 @@ const upsert = (id: number): Change => ({
     list_id: 1,
     parent_id: null,
     position: `a${id}`,
+    created_by: "u",
+    assignee_id: null,
   },
 });
 
@@ -217,6 +219,8 @@ describe("watchChanges", () => {
         created_at: "2026-11-23T10:00:00.000Z",
         updated_at: "2026-11-23T10:00:00.000Z",
         version: 1,
+        role: "owner",
+        shared: false,
       },
     };
     const feed = changesFeed(() => page("c1", [upsert(1)], [inbox, { op: "delete", id: 2 }]));
