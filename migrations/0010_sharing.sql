@@ -42,9 +42,12 @@ CREATE TABLE shared_changes (
   kind     text NOT NULL CHECK (kind IN ('task', 'list', 'member')),
   id       bigint NOT NULL,
   position bigint NOT NULL,
+  -- When: a row whose task, list or membership is gone for good is purged 30 days after it.
+  changed_at timestamptz NOT NULL,
   PRIMARY KEY (user_id, kind, id)
 );
 CREATE UNIQUE INDEX shared_changes_user_position ON shared_changes (user_id, position);
+CREATE INDEX shared_changes_changed_at ON shared_changes (changed_at);
 
 -- Who created a task (null for tasks created before sharing: their owner) and who it is assigned
 -- to (a member of its list, or null).

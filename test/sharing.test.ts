@@ -3,7 +3,9 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, expectProblem, newUser, sleep, type Task } from "./support/api.ts";
+import { TEST_SECRET } from "./support/constants.ts";
 import { createList, expectJson, inboxOf, type List, readLists } from "./support/lists.ts";
 import { closeAll, open } from "./support/live.ts";
 import {
@@ -22,6 +24,7 @@ import {
   sharedList,
   visibleTasks,
 } from "./support/sharing.ts";
+import { startTestWorker } from "./support/transport.ts";
 
 let db: pg.Client;
 beforeAll(async () => {
@@ -498,5 +501,60 @@ describe("/live for every member", () => {
     expect((await removeMember(owner, list.id, viewer)).status).toBe(204);
     await sockets[2]?.next("changed", 1_000);
     await closeAll(sockets);
+  });
+});
+
+describe("the trash of a shared list", () => {
+  it("a task deleted in a shared list is in the trash of the owner and of every editor, who may restore it; not a viewer's", async () => {
+    const owner = newUser();
+    const editor = newUser();
+    const viewer = newUser();
+    const list = await sharedList(owner, [editor, [viewer, "viewer"]]);
+    const task = await createTask(owner, { title: "oops", list_id: list.id });
+    expect((await call(`/api/${editor}/tasks/${task.id}`, { method: "DELETE" })).status).toBe(204);
+    const trashOf = async (user: string) =>
+      (await expectJson<Array<{ type: string; task?: Task }>>(await call(`/api/${user}/trash`))).map((entry) => entry.task?.id);
+    expect(await trashOf(owner)).toEqual([task.id]);
+    expect(await trashOf(editor)).toEqual([task.id]);
+    expect(await trashOf(viewer)).toEqual([]);
+    await expectProblem(await call(`/api/${viewer}/tasks/${task.id}/restore`, { method: "POST" }), "list_read_only");
+    await expectProblem(await call(`/api/${newUser()}/tasks/${task.id}/restore`, { method: "POST" }), "task_not_found");
+    expect(await expectJson<Task>(await call(`/api/${editor}/tasks/${task.id}/restore`, { method: "POST" }))).toMatchObject({
+      id: task.id,
+      list_id: list.id,
+    });
+    expect(await trashOf(owner)).toEqual([]);
+  });
+});
+
+describe("after 30 days: a member's deletions are purged like anyone's", () => {
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    worker = await startTestWorker({ bindings: { BETTER_AUTH_SECRET: TEST_SECRET } });
+  });
+  afterAll(() => worker?.stop());
+
+  it("the entry of a membership that ended stays 30 days, then the purge removes it and an older cursor of that member is a 410", async () => {
+    const base = worker.url;
+    const owner = newUser();
+    const member = newUser();
+    const list = await sharedList(owner, [member]);
+    const { cursor } = await expectJson<{ cursor: string }>(await call(`/api/${member}/changes`, { base }));
+    expect((await removeMember(owner, list.id, member)).status).toBe(204);
+    const entries = async () =>
+      (await db.query<{ kind: string }>("SELECT kind FROM shared_changes WHERE user_id = $1 ORDER BY kind", [member])).rows.map(
+        (row) => row.kind,
+      );
+    const before = await entries();
+    expect(before).toContain("member");
+    await db.query("UPDATE shared_changes SET changed_at = now() - interval '29 days' WHERE user_id = $1", [member]);
+    expect(await worker.scheduled("0 * * * *")).toBe("ok");
+    expect(await entries()).toEqual(before);
+    expect((await call(`/api/${member}/changes?since=${cursor}`, { base })).status).toBe(200);
+    await db.query("UPDATE shared_changes SET changed_at = now() - interval '31 days' WHERE user_id = $1", [member]);
+    expect(await worker.scheduled("0 * * * *")).toBe("ok");
+    // The membership is gone for good, so is its entry; the list still exists (its owner's), so its entry stays.
+    expect(await entries()).toEqual(before.filter((kind) => kind !== "member"));
+    await expectProblem(await call(`/api/${member}/changes?since=${cursor}`, { base }), "cursor_expired");
   });
 });

@@ -438,8 +438,8 @@ BEGIN
     ELSE
       v_p := feed_next(v_u);
     END IF;
-    INSERT INTO shared_changes AS c (user_id, kind, id, position) VALUES (v_u, p_kind, p_id, v_p)
-    ON CONFLICT (user_id, kind, id) DO UPDATE SET position = EXCLUDED.position;
+    INSERT INTO shared_changes AS c (user_id, kind, id, position, changed_at) VALUES (v_u, p_kind, p_id, v_p, statement_timestamp())
+    ON CONFLICT (user_id, kind, id) DO UPDATE SET position = EXCLUDED.position, changed_at = EXCLUDED.changed_at;
   END LOOP;
   RETURN p_pos;
 END

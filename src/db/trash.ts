@@ -1,5 +1,6 @@
 // GET /trash: what a user deleted in the last 30 days and can restore, newest first, in keyset
-// pages, one statement. Only what was deleted on its own: the subtasks that went with a task, and
+// pages, one statement: their own tasks and lists, and the tasks of lists shared with them as an
+// editor (whoever deleted them). Only what was deleted on its own: the subtasks that went with a task, and
 // the tasks that went with a list, come back when it does and are not listed apart.
 import type { Db } from "./client.ts";
 import { type Sql, sql } from "./sql.ts";
@@ -31,6 +32,14 @@ export async function readTrash(db: Db, userId: string, limit: number, after: Tr
     FROM (
       (SELECT 'task'::text AS kind, t.id, t.deleted_at, task_body(t) AS body FROM tasks t
        WHERE t.user_id = ${userId} AND t.deleted_at IS NOT NULL AND t.deleted_with_task IS NULL AND t.deleted_with_list IS NULL
+         AND ${before(sql`t.deleted_at`, "task", sql`t.id`)}
+       ORDER BY t.deleted_at DESC, t.id DESC LIMIT ${limit + 1}::integer)
+      UNION ALL
+      -- The tasks deleted on their own in lists shared with the user as an editor: theirs to restore too.
+      (SELECT 'task'::text AS kind, t.id, t.deleted_at, task_body(t) AS body
+       FROM list_members m JOIN tasks t ON t.list_id = m.list_id
+       WHERE m.user_id = ${userId} AND m.role = 'editor'
+         AND t.deleted_at IS NOT NULL AND t.deleted_with_task IS NULL AND t.deleted_with_list IS NULL
          AND ${before(sql`t.deleted_at`, "task", sql`t.id`)}
        ORDER BY t.deleted_at DESC, t.id DESC LIMIT ${limit + 1}::integer)
       UNION ALL
