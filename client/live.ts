@@ -153,7 +153,11 @@ export function watchChanges(options: WatchOptions): () => void {
     connecting = false;
     socket = ws;
     ws.addEventListener("open", () => {
-      if (socket === ws) ping = setInterval(() => ws.send("ping"), PING_MS);
+      if (socket !== ws) return;
+      // One at once: a connection that has carried a frame of the client's ends promptly when the
+      // server closes it (docs/sync.md "When the server closes a socket"); then every PING_MS.
+      ws.send("ping");
+      ping = setInterval(() => ws.send("ping"), PING_MS);
     });
     ws.addEventListener("message", (event) => {
       const message = parseLiveMessage(event.data);

@@ -558,3 +558,35 @@ describe("after 30 days: a member's deletions are purged like anyone's", () => {
     await expectProblem(await call(`/api/${member}/changes?since=${cursor}`, { base }), "cursor_expired");
   });
 });
+
+describe("two writes that wait for each other", () => {
+  it("the write that gives way answers 503 write_conflict with Retry-After and changes nothing; sent again, it succeeds", async () => {
+    // Writes lock users in id order: the editor first, the other member last.
+    const owner = newUser();
+    const editor = `a-${newUser()}`;
+    const other = `z-${newUser()}`;
+    const list = await sharedList(owner, [editor, other]);
+    const before = await visibleTasks(owner);
+    // Another transaction holds one member's counter, then waits for the writer's own: a cycle.
+    const blocker = new pg.Client({ connectionString: inject("databaseUrl") });
+    await blocker.connect();
+    try {
+      await blocker.query("SET deadlock_timeout = '30s'");
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM sync_state WHERE user_id = $1 FOR UPDATE", [other]);
+      const write = call(`/api/${editor}/tasks`, { method: "POST", body: { title: "gives way", list_id: list.id } });
+      await sleep(300);
+      const waiting = blocker.query("SELECT 1 FROM sync_state WHERE user_id = $1 FOR UPDATE", [editor]);
+      const response = await write;
+      const problem = await expectProblem(response, "write_conflict");
+      expect(problem.status).toBe(503);
+      expect(response.headers.get("Retry-After")).toBe("1");
+      await waiting;
+      await blocker.query("ROLLBACK");
+    } finally {
+      await blocker.end();
+    }
+    expect(await visibleTasks(owner)).toEqual(before);
+    expect(await createTask(editor, { title: "gives way", list_id: list.id })).toMatchObject({ user_id: owner, created_by: editor });
+  });
+});

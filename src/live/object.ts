@@ -142,7 +142,11 @@ export class LiveUpdates extends DurableObject<Env> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
-    // Completes the closing handshake; the socket's place is free as soon as it is closed.
+    // Completes the closing handshake the client started (the socket is CLOSING here); the socket's
+    // place is free as soon as it is closed. After a close we started (alarm, webSocketMessage) the
+    // socket is already CLOSED and this does nothing: the runtime ends the connection itself, at
+    // once if the client had sent any frame before its reply, else only when it evicts this object
+    // (docs/sync.md "When the server closes a socket"; nothing done here changes that).
     try {
       socket.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
     } catch {

@@ -376,13 +376,15 @@ describe("watchChanges", () => {
     close();
   });
 
-  it("pings every 30 s with the protocol's one client message", async () => {
+  it("pings once it is open (so a close the server starts ends at once), then every 30 s, with the protocol's one client message", async () => {
     vi.useFakeTimers();
     const { close } = watch({ fetch: changesFeed(() => page("c1")).fetch });
     await settle();
+    expect(last().sent).toEqual([]);
     last().open();
+    expect(last().sent).toEqual([server.PING]);
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(last().sent).toEqual([server.PING, server.PING]);
+    expect(last().sent).toEqual([server.PING, server.PING, server.PING]);
     close();
   });
 
