@@ -36,6 +36,10 @@ const NOT_TRANSPORT_BOUND = [
   // The /live Durable Object's own behaviour (floods, the socket cap, hibernation, 1,000 sockets):
   // the database only answers the upgrade's statement, which test/live.test.ts runs on both.
   "test/live-object.test.ts",
+  // When a close the server starts reaches the client: the runtime's connection handling, timed.
+  "test/live-close.test.ts",
+  // Applying src/db/functions.sql twice, on a database of its own.
+  "test/functions-reapply.test.ts",
   // The order-key functions against the library they port, in SQL on a direct connection.
   "test/order-key.test.ts",
   // Tools: `npm run dev` (which always binds Hyperdrive), `npm run token`, the suite's own pooler.
