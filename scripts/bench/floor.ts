@@ -11,13 +11,21 @@ import { drive, latencySummary, type Scenario } from "./scenarios.ts";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
 export function buildFloor(outdir: string): string {
+  return buildBenchWorker(outdir, "scripts/bench/floor/index.ts", "task-api-floor");
+}
+
+/**
+ * A Worker of the benchmark's own (`main`, relative to the project) bundled as wrangler would
+ * upload it, with the project's compatibility date and flags; the bundle's path.
+ */
+export function buildBenchWorker(outdir: string, main: string, name: string): string {
   mkdirSync(outdir, { recursive: true });
   const config = path.join(outdir, "wrangler.toml");
   writeFileSync(
     config,
     [
-      'name = "task-api-floor"',
-      `main = ${JSON.stringify(path.join(ROOT, "scripts/bench/floor/index.ts"))}`,
+      `name = ${JSON.stringify(name)}`,
+      `main = ${JSON.stringify(path.join(ROOT, main))}`,
       `compatibility_date = ${tomlValue("compatibility_date")}`,
       `compatibility_flags = ${tomlValue("compatibility_flags")}`,
       "",
@@ -36,7 +44,8 @@ export function buildFloor(outdir: string): string {
     ],
     { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" }, stdio: "pipe" },
   );
-  return path.join(outdir, "bundle", "index.js");
+  // esbuild names the bundle after its entry point.
+  return path.join(outdir, "bundle", `${path.basename(main, path.extname(main))}.js`);
 }
 
 export interface Side {
@@ -81,7 +90,7 @@ export function workerdPid(inspectorPort: number): number {
 }
 
 /** User plus system CPU time of a process and all its threads, in seconds. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   // Fields after the command (which may hold spaces, inside parentheses): utime is the 14th field, stime the 15th.
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

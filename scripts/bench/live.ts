@@ -7,7 +7,7 @@ import { hs256Token } from "../lib/token.ts";
 import { profileWhile } from "./profile.ts";
 import { drive, latencySummary, type Scenario } from "./scenarios.ts";
 
-interface Listener {
+export interface Listener {
   socket: WebSocket;
   /** When each `changed` arrived (performance.now()). */
   arrivals: number[];
@@ -35,6 +35,42 @@ export async function listen(url: string, user: string, token: string, count: nu
     listeners.push(...group);
   }
   return listeners;
+}
+
+export interface WriteTiming {
+  /** The response's status. */
+  status: number;
+  /** The write's own latency (sent to response read), ms. */
+  writeMs: number;
+  /** From the write being sent to each listener's first `changed` after it, ms (the listeners that heard it). */
+  latencies: number[];
+  /** Whether every listener heard it within the wait. */
+  heard: boolean;
+}
+
+/**
+ * Sends one write and waits (up to `waitMs` after its response) until each of `listeners` has
+ * received a `changed` after it was sent: the latency of each is from the write being sent (the
+ * notification leaves in waitUntil, so it can beat the write's own response).
+ */
+export async function timeWrite(listeners: Listener[], write: () => Promise<Response>, waitMs = 5_000): Promise<WriteTiming> {
+  const before = listeners.map((listener) => listener.arrivals.length);
+  const sent = performance.now();
+  const response = await write();
+  await response.arrayBuffer();
+  const answered = performance.now();
+  const deadline = answered + waitMs;
+  while (listeners.some((listener, i) => listener.arrivals.length <= (before[i] as number)) && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const latencies: number[] = [];
+  let heard = true;
+  for (const [i, listener] of listeners.entries()) {
+    const arrival = listener.arrivals[before[i] as number];
+    if (arrival === undefined) heard = false;
+    else latencies.push(arrival - sent);
+  }
+  return { status: response.status, writeMs: answered - sent, latencies, heard };
 }
 
 export interface FanOut {
@@ -67,29 +103,17 @@ export async function fanOut(url: string, secret: string, users: string[], perUs
   try {
     for (let round = 0; round < rounds; round++) {
       for (const [index, user] of users.entries()) {
-        const group = listeners[index] as Listener[];
-        const before = group.map((listener) => listener.arrivals.length);
-        const sent = performance.now();
-        const response = await fetch(`${url}/api/${user}/tasks`, {
-          method: "POST",
-          headers: { Authorization: `Bearer ${tokens[index]}`, "Content-Type": "application/json" },
-          body: JSON.stringify({ title: `live ${round}` }),
-        });
-        await response.arrayBuffer();
-        const answered = performance.now();
-        writeLatencies.push(answered - sent);
+        const timing = await timeWrite(listeners[index] as Listener[], () =>
+          fetch(`${url}/api/${user}/tasks`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${tokens[index]}`, "Content-Type": "application/json" },
+            body: JSON.stringify({ title: `live ${round}` }),
+          }),
+        );
+        writeLatencies.push(timing.writeMs);
         writes++;
-        const deadline = answered + 5_000;
-        while (group.some((listener, i) => listener.arrivals.length <= (before[i] as number)) && performance.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-        let heard = true;
-        for (const [i, listener] of group.entries()) {
-          const arrival = listener.arrivals[before[i] as number];
-          if (arrival === undefined) heard = false;
-          else latencies.push(arrival - sent);
-        }
-        if (!heard) missed++;
+        latencies.push(...timing.latencies);
+        if (!timing.heard) missed++;
       }
     }
   } finally {
