@@ -1464,6 +1464,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description A repeated Idempotency-Key whose list was since transferred to another user and left: not replayed. Codes: `list_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "list_not_found";
+                    };
+                };
+            };
             /** @description A request with this Idempotency-Key is still in flight (with Retry-After); or the user has 500 lists already. Codes: `idempotency_in_flight`, `list_limit_reached`. */
             409: {
                 headers: {
@@ -3835,6 +3848,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "forbidden" | "list_read_only" | "list_owner_only";
+                    };
+                };
+            };
+            /** @description A repeated Idempotency-Key whose task is now in a list shared with the caller no more: not replayed. Codes: `task_not_found`. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "task_not_found";
                     };
                 };
             };

@@ -448,6 +448,9 @@ function buildDocument(): Json {
           },
           responses: {
             "201": taskResponse("Created (or replayed for a repeated Idempotency-Key).", "Location", "Idempotent-Replayed"),
+            "404": problem("A repeated Idempotency-Key whose task is now in a list shared with the caller no more: not replayed.", [
+              "task_not_found",
+            ]),
             "409": problem("A request with this Idempotency-Key is still in flight.", ["idempotency_in_flight"], "Retry-After"),
             ...API_ERRORS,
             "422": problem("Validation failed, or the Idempotency-Key was used with another body.", [
@@ -701,6 +704,9 @@ function buildDocument(): Json {
           },
           responses: {
             "201": listResponse("Created (or replayed for a repeated Idempotency-Key).", "Location", "Idempotent-Replayed"),
+            "404": problem("A repeated Idempotency-Key whose list was since transferred to another user and left: not replayed.", [
+              "list_not_found",
+            ]),
             "409": problem(
               `A request with this Idempotency-Key is still in flight (with Retry-After); or the user has ${MAX_LISTS} lists already.`,
               ["idempotency_in_flight", "list_limit_reached"],

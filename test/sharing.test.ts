@@ -559,6 +559,28 @@ describe("after 30 days: a member's deletions are purged like anyone's", () => {
   });
 });
 
+describe("Idempotency-Key after leaving", () => {
+  it("a replay never shows a task of a list the caller has left: that operation's 404 instead; while a member, the same answer", async () => {
+    const owner = newUser();
+    const editor = newUser();
+    const list = await sharedList(owner, [editor]);
+    const send = () =>
+      call(`/api/${editor}/tasks`, {
+        method: "POST",
+        body: { title: "made once", list_id: list.id },
+        headers: { "Idempotency-Key": "leave-then-replay" },
+      });
+    const first = await expectJson<Task>(await send(), 201);
+    const again = await send();
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await expectJson<Task>(again, 201)).toEqual(first);
+    expect((await removeMember(owner, list.id, editor)).status).toBe(204);
+    await expectProblem(await send(), "task_not_found");
+    // Nothing was created again.
+    expect([...(await visibleTasks(owner)).keys()]).toEqual([first.id]);
+  });
+});
+
 describe("two writes that wait for each other", () => {
   it("the write that gives way answers 503 write_conflict with Retry-After and changes nothing; sent again, it succeeds", async () => {
     // Writes lock users in id order: the editor first, the other member last.

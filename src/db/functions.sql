@@ -851,6 +851,17 @@ BEGIN
       IF v_stored.request_hash IS DISTINCT FROM p_hash THEN
         RAISE EXCEPTION 'the Idempotency-Key was used with another request' USING ERRCODE = 'TA422', DETAIL = '-1';
       END IF;
+      -- The same answer, but never a task or list of a list the caller has left since (removed, or
+      -- a transfer of a list they then left): that operation's 404 instead.
+      SELECT (r->>'op')::integer, p_ops->((r->>'op')::integer)->>'op' LIKE 'list\_%' INTO v_index, v_first
+      FROM jsonb_array_elements(v_stored.results) r
+      WHERE (r->>'status')::integer IN (200, 201) AND CASE WHEN p_ops->((r->>'op')::integer)->>'op' LIKE 'list\_%'
+        THEN EXISTS (SELECT 1 FROM lists l WHERE l.id = (r->>'id')::bigint AND list_role(p_user, l.id) IS NULL)
+        ELSE EXISTS (SELECT 1 FROM tasks t WHERE t.id = (r->>'id')::bigint AND list_role(p_user, t.list_id) IS NULL) END
+      ORDER BY (r->>'op')::integer LIMIT 1;
+      IF FOUND THEN
+        PERFORM task_fail(v_index, 404, CASE WHEN v_first THEN 'list' END);
+      END IF;
       RETURN QUERY
         SELECT (r->>'op')::integer, (r->>'status')::integer, (r->>'id')::bigint, (r->>'version')::integer, r->>'json', NULL::bigint, true, false,
           NULL::text
