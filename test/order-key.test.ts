@@ -4,6 +4,7 @@
 import { generateKeyBetween, generateNKeysBetween } from "fractional-indexing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { random } from "./support/random.ts";
 
 let db: pg.Client;
 beforeAll(async () => {
@@ -11,18 +12,6 @@ beforeAll(async () => {
   await db.connect();
 });
 afterAll(() => db?.end());
-
-/** A small seeded PRNG (mulberry32), so a failure names inputs that can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** order_key_between for many pairs in one round trip. */
 async function between(pairs: Array<[string | null, string | null]>): Promise<string[]> {

@@ -14,6 +14,8 @@ import { TEST_SECRET } from "./support/constants.ts";
 import { type ScratchDatabase, scratchDatabase } from "./support/database.ts";
 import { httpFetch } from "./support/http.ts";
 import { createList, deleteTask, expectJson, inboxOf, inOrder, keyBefore, moveTask, nextPath, titles } from "./support/lists.ts";
+import { NO_USER_LOCK } from "./support/naive.ts";
+import { random } from "./support/random.ts";
 import { startTestWorker } from "./support/transport.ts";
 
 const tasksPath = (user: string) => `/api/${user}/tasks`;
@@ -359,18 +361,6 @@ describe("renumbering", () => {
 // ---------------------------------------------------------------------------------------------
 // Concurrent moves in one list
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same moves. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * What is wrong with a list as read (in the order GET answered it) if its tasks should be exactly
  * `expected`: a task missing or listed twice, two tasks with one position, or an order that does
@@ -512,11 +502,7 @@ describe("the naive design, for contrast: read the neighbours' positions, then w
     await database.admin.query(`
       DROP INDEX tasks_list_order;
       CREATE SEQUENCE naive_positions;
-      CREATE OR REPLACE FUNCTION task_lock_user(p_user text) RETURNS bigint LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO sync_state (user_id) VALUES (p_user) ON CONFLICT (user_id) DO NOTHING;
-        RETURN 0;
-      END $$;
+      ${NO_USER_LOCK}
       CREATE OR REPLACE FUNCTION task_next_position(p_user text, p_last bigint) RETURNS bigint LANGUAGE sql AS $$
         SELECT nextval('naive_positions')
       $$;

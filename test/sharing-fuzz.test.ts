@@ -26,6 +26,7 @@ import { afterAll, beforeAll, describe, inject, it } from "vitest";
 import { PROBLEMS, type ProblemCode } from "../src/problems.ts";
 import { call, newUser, type Task, untilAvailable } from "./support/api.ts";
 import { type List, nextPath } from "./support/lists.ts";
+import { random } from "./support/random.ts";
 import type { Member } from "./support/sharing.ts";
 
 const SEEDS = (process.env.SHARING_FUZZ_SEEDS ?? "20261201,20261202,20261203").split(",").map(Number);
@@ -33,18 +34,6 @@ const STEPS = Number(process.env.SHARING_FUZZ_STEPS ?? 150);
 const USERS = 5;
 /** Every this many steps (and at the end): each user's feed against GET /tasks and GET /lists. */
 const CHECKPOINT = 30;
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let db: pg.Client;
 beforeAll(async () => {

@@ -310,6 +310,8 @@ describe("members", () => {
     expect(await createTask(viewer, { title: "now I may", list_id: list.id })).toMatchObject({ created_by: viewer });
     await expectProblem(await setRole(editor, list.id, viewer, "viewer"), "list_owner_only");
     await expectProblem(await setRole(owner, list.id, owner, "viewer"), "owner_role_fixed");
+    // The owner made the owner again: nothing to change, the same answer as a read.
+    expect(await expectJson<Member>(await setRole(owner, list.id, owner, "owner"))).toEqual(all[0]);
     await expectProblem(await setRole(owner, list.id, newUser(), "viewer"), "member_not_found");
     await expectProblem(await setRole(owner, list.id, editor, "admin"), "validation_failed", "role");
   });

@@ -20,6 +20,8 @@ import { TEST_SECRET } from "./support/constants.ts";
 import { type ScratchDatabase, scratchDatabase } from "./support/database.ts";
 import { httpFetch } from "./support/http.ts";
 import { expectJson, type List } from "./support/lists.ts";
+import { NAIVE_POSITIONS } from "./support/naive.ts";
+import { random } from "./support/random.ts";
 import type { ChangesPage, Invitation } from "./support/sharing.ts";
 import { startTestWorker } from "./support/transport.ts";
 
@@ -31,18 +33,6 @@ const CHECKPOINTS = 10;
 // end: hence the checkpoints. Each of its runs tried here caught it, at the 1st to 7th checkpoint
 // (its runs take 15 to 35 seconds: it deadlocks often, see below).
 const RUNS = Number(process.env.SYNC_SHARED_RUNS ?? (inject("transport") === "hyperdrive" ? 5 : 2));
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same mix of operations. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,6 +57,19 @@ interface MemberDivergence {
   /** The first missing task: as the feed has it and as GET /tasks lists it. */
   first?: { id: number; feed: string | undefined; listed: string | undefined };
 }
+
+/** A member's feed that diverged nowhere: what every member's must be. */
+const noDivergence = (member: MemberDivergence["member"]): MemberDivergence => ({
+  member,
+  checkpoint: null,
+  missing: [],
+  extra: [],
+  listsMissing: [],
+  listsExtra: [],
+  repeats: 0,
+  stale: 0,
+  backwards: 0,
+});
 
 interface Outcome {
   members: MemberDivergence[];
@@ -207,17 +210,7 @@ async function converge(base: string, seed: number): Promise<Outcome> {
     const versions = new Map<string, number>();
     let cursor: string | undefined;
     let position = 0;
-    const divergence: MemberDivergence = {
-      member,
-      checkpoint: null,
-      missing: [],
-      extra: [],
-      listsMissing: [],
-      listsExtra: [],
-      repeats: 0,
-      stale: 0,
-      backwards: 0,
-    };
+    const divergence = noDivergence(member);
     const apply = (kind: "task" | "list", into: Map<number, string>, id: number | undefined, item: { version: number } | undefined) => {
       if (item !== undefined && id !== undefined) {
         if (item.version < (versions.get(`${kind}${id}`) ?? 0)) divergence.stale++;
@@ -305,17 +298,7 @@ describe("convergence of a shared list under concurrency", () => {
     for (let run = 1; run <= RUNS; run++) {
       const { members, statuses } = await converge(workerUrl(), 20261210 + run);
       for (const divergence of members) {
-        const clean: MemberDivergence = {
-          member: divergence.member,
-          checkpoint: null,
-          missing: [],
-          extra: [],
-          listsMissing: [],
-          listsExtra: [],
-          repeats: 0,
-          stale: 0,
-          backwards: 0,
-        };
+        const clean = noDivergence(divergence.member);
         expect({ run, ...divergence }).toEqual({ run, ...clean });
       }
       // Only the statuses of writes that happened or that changed nothing; never a 5xx.
@@ -337,19 +320,7 @@ describe("the classic trap, for contrast: positions from a sequence, without the
     // of their counter row, which locks that row until commit; what goes unlocked are the writer's
     // own positions. So a member's own write takes 10 in their feed, another member's write takes
     // 11 there and commits, the member's reader moves past 11, then 10 commits: lost to that feed.
-    await database.admin.query(`
-      CREATE SEQUENCE naive_positions;
-      CREATE OR REPLACE FUNCTION task_lock_user(p_user text) RETURNS bigint LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO sync_state (user_id) VALUES (p_user) ON CONFLICT (user_id) DO NOTHING;
-        RETURN 0;
-      END $$;
-      CREATE OR REPLACE FUNCTION task_next_position(p_user text, p_last bigint) RETURNS bigint LANGUAGE plpgsql AS $$
-      DECLARE v bigint := nextval('naive_positions');
-      BEGIN
-        PERFORM pg_sleep(random() * 0.1);
-        RETURN v;
-      END $$;`);
+    await database.admin.query(NAIVE_POSITIONS);
     // Those row locks come in no particular order (the writer's own last), so its writes to the
     // shared list deadlock often (a 503 write_conflict, sent again after Retry-After): Postgres
     // looks for a deadlock after 50 ms instead of its default 1 s, and a run takes half as long.

@@ -11,6 +11,8 @@ import { newUser, type Task, tokenFor, untilAvailable, workerUrl } from "./suppo
 import { TEST_SECRET } from "./support/constants.ts";
 import { type ScratchDatabase, scratchDatabase } from "./support/database.ts";
 import { httpFetch } from "./support/http.ts";
+import { NAIVE_POSITIONS } from "./support/naive.ts";
+import { random } from "./support/random.ts";
 import { startTestWorker } from "./support/transport.ts";
 
 const WRITERS = 8;
@@ -19,18 +21,6 @@ const OPERATIONS = 400;
 // carrying the same statements) repeats the first 4. The naive design below is caught in its
 // first run or two; 10 runs of 400 operations keep the suite's minutes for other checks.
 const RUNS = Number(process.env.SYNC_RUNS ?? (inject("transport") === "hyperdrive" ? 10 : 4));
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same mix of operations. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Divergence {
   /** Tasks GET /tasks lists that the reader does not have, or has in another state. */
@@ -192,19 +182,7 @@ describe("the classic trap, for contrast: positions from a sequence, without the
     // src/db/functions.sql): no lock on the user's counter, and a number from a sequence taken
     // inside the statement, with the statement's other work after it (a sleep of up to 100 ms
     // stands in for it; a busy machine's slow statements) so that a later number can commit first.
-    await database.admin.query(`
-      CREATE SEQUENCE naive_positions;
-      CREATE OR REPLACE FUNCTION task_lock_user(p_user text) RETURNS bigint LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO sync_state (user_id) VALUES (p_user) ON CONFLICT (user_id) DO NOTHING;
-        RETURN 0;
-      END $$;
-      CREATE OR REPLACE FUNCTION task_next_position(p_user text, p_last bigint) RETURNS bigint LANGUAGE plpgsql AS $$
-      DECLARE v bigint := nextval('naive_positions');
-      BEGIN
-        PERFORM pg_sleep(random() * 0.1);
-        RETURN v;
-      END $$;`);
+    await database.admin.query(NAIVE_POSITIONS);
     worker = await startTestWorker({ database: database.url, bindings: { BETTER_AUTH_SECRET: TEST_SECRET } });
   });
   afterAll(async () => {

@@ -1084,22 +1084,19 @@ BEGIN
         ELSE
           -- member_update, member_remove: of a member (the owner is one without a row).
           v_member := v_op->>'user_id';
-          IF v_member = v_list.user_id THEN
-            IF v_kind = 'member_update' AND v_op->>'role' = 'owner' THEN
-              -- The owner already: nothing changes.
-              v_statuses := v_statuses || 200;
-              v_ids := v_ids || v_list.id;
-              v_versions := v_versions || 1;
-              v_jsons := v_jsons || member_json(v_list.id, v_member);
-              CONTINUE;
-            END IF;
+          IF v_member = v_list.user_id AND NOT (v_kind = 'member_update' AND v_op->>'role' = 'owner') THEN
             PERFORM task_fail(v_index, 409, CASE WHEN v_kind = 'member_remove' THEN 'owner_leave' ELSE 'owner_role' END);
           END IF;
-          SELECT m.role INTO v_role FROM list_members m WHERE m.list_id = v_list.id AND m.user_id = v_member FOR UPDATE;
-          IF NOT FOUND THEN
-            PERFORM task_fail(v_index, 404, 'member');
+          IF v_member <> v_list.user_id THEN
+            SELECT m.role INTO v_role FROM list_members m WHERE m.list_id = v_list.id AND m.user_id = v_member FOR UPDATE;
+            IF NOT FOUND THEN
+              PERFORM task_fail(v_index, 404, 'member');
+            END IF;
           END IF;
-          IF v_kind = 'member_update' AND v_op->>'role' <> 'owner' THEN
+          IF v_member = v_list.user_id THEN
+            -- The owner made the owner: nothing changes.
+            NULL;
+          ELSIF v_kind = 'member_update' AND v_op->>'role' <> 'owner' THEN
             -- A new role: the list as that member sees it changed, and the membership for everyone.
             UPDATE list_members m SET role = v_op->>'role' WHERE m.list_id = v_list.id AND m.user_id = v_member RETURNING m.id INTO v_id;
             v_pos := feed_share(p_user, v_pos, 'list', v_list.id, ARRAY[v_member]);
