@@ -352,14 +352,19 @@ $$;
 CREATE FUNCTION task_lock_users(p_user text, p_ops jsonb) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   v_lists bigint[];
+  v_tasks bigint[];
   v_head bigint;
   v_u text;
 BEGIN
+  -- The tasks named (looked up by id in the primary key: `= ANY` of an array, never a join that
+  -- the planner could turn into a scan of the table), then the lists named or holding them.
+  v_tasks := ARRAY(
+    SELECT (o->>'id')::bigint FROM jsonb_array_elements(p_ops) o
+    WHERE o->>'op' NOT LIKE 'list\_%' AND o->>'op' NOT LIKE 'invitation\_%' AND o->>'op' NOT LIKE 'member\_%' AND o ? 'id'
+    UNION
+    SELECT (o->'task'->>'parent_id')::bigint FROM jsonb_array_elements(p_ops) o WHERE o->'task' ? 'parent_id');
   SELECT COALESCE(array_agg(DISTINCT x.id), '{}') INTO v_lists FROM (
-    SELECT t.list_id AS id FROM jsonb_array_elements(p_ops) o JOIN tasks t ON t.id = (o->>'id')::bigint
-    WHERE o->>'op' NOT LIKE 'list\_%' AND o->>'op' NOT LIKE 'invitation\_%' AND o->>'op' NOT LIKE 'member\_%'
-    UNION ALL
-    SELECT t.list_id FROM jsonb_array_elements(p_ops) o JOIN tasks t ON t.id = (o->'task'->>'parent_id')::bigint
+    SELECT t.list_id AS id FROM tasks t WHERE t.id = ANY (v_tasks)
     UNION ALL
     SELECT (o->>'list_id')::bigint FROM jsonb_array_elements(p_ops) o
     UNION ALL
@@ -370,8 +375,8 @@ BEGIN
     SELECT (o->>'move_to')::bigint FROM jsonb_array_elements(p_ops) o
   ) x
   WHERE x.id IS NOT NULL AND list_role(p_user, x.id) IS NOT NULL;
-  SELECT v_lists || COALESCE(array_agg(i.list_id), '{}') INTO v_lists FROM jsonb_array_elements(p_ops) o
-    JOIN list_invitations i ON i.token_hash = decode(o->>'token_hash', 'hex') WHERE o->>'op' = 'invitation_accept';
+  SELECT v_lists || COALESCE(array_agg(i.list_id), '{}') INTO v_lists FROM list_invitations i
+  WHERE i.token_hash = ANY (ARRAY(SELECT decode(o->>'token_hash', 'hex') FROM jsonb_array_elements(p_ops) o WHERE o->>'op' = 'invitation_accept'));
   IF cardinality(v_lists) = 0 THEN
     RETURN task_lock_user(p_user);
   END IF;
@@ -1191,16 +1196,22 @@ BEGIN
         END IF;
         v_target_list := v_inbox;
       END IF;
-      IF list_role(p_user, v_target_list) = 'viewer' THEN
+      v_owner := (SELECT l.user_id FROM lists l WHERE l.id = v_target_list);
+      IF v_owner <> p_user AND list_role(p_user, v_target_list) = 'viewer' THEN
         PERFORM task_fail(v_index, 403, 'read_only');
       END IF;
       IF v_task->>'assignee_id' IS NOT NULL AND list_role(v_task->>'assignee_id', v_target_list) IS NULL THEN
         PERFORM task_fail(v_index, 422, 'assignee_id');
       END IF;
-      v_owner := (SELECT l.user_id FROM lists l WHERE l.id = v_target_list);
       v_key := task_key_at(v_target_list, v_target_parent, 0, NULL, NULL, false);
-      v_t := feed_take(p_user, v_pos, v_owner);
-      v_pos := v_t[1];
+      IF v_owner = p_user THEN
+        -- The common case inline: the writer's own list.
+        v_pos := task_next_position(p_user, v_pos);
+        v_t := ARRAY[v_pos, v_pos];
+      ELSE
+        v_t := feed_take(p_user, v_pos, v_owner);
+        v_pos := v_t[1];
+      END IF;
       v_id := nextval(pg_get_serial_sequence('tasks', 'id'));
       v_recurrence := NULLIF(v_task->'recurrence', 'null'::jsonb);
       INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position,
@@ -1217,7 +1228,10 @@ BEGIN
         CASE WHEN v_recurrence IS NOT NULL THEN 1 END,
         v_target_list, v_target_parent, v_key, p_user, v_task->>'assignee_id')
       RETURNING * INTO v_row;
-      v_pos := feed_share(p_user, v_pos, 'task', v_id, list_sharers(v_target_list, NULL));
+      v_sharers := list_sharers(v_target_list, NULL);
+      IF cardinality(v_sharers) > 0 THEN
+        v_pos := feed_share(p_user, v_pos, 'task', v_id, v_sharers);
+      END IF;
       IF length(v_key) > order_key_rebalance_length() THEN
         v_pos := task_rebalance(p_user, v_target_list, v_target_parent, v_pos);
         SELECT * INTO v_row FROM tasks t WHERE t.id = v_id;
