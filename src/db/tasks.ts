@@ -401,7 +401,7 @@ const sortKey = (query: ListQuery) => query.sort.replace(/^-/, "") as SortKey;
  * The statement of one page: one row more than `limit`, so the caller knows whether another
  * follows. The user's own tasks (every sort has an index led by user_id) and the tasks of lists
  * shared with them (by list, from list_members; nothing to read for a user with none), each
- * ordered and cut to the page, then merged.
+ * ordered and cut to the page, then merged; or, with list_id, that list's tasks alone.
  */
 export function listStatement(userId: string, query: ListQuery, cursor: Keyset | undefined): Sql {
   const key = sortKey(query);
@@ -415,6 +415,13 @@ export function listStatement(userId: string, query: ListQuery, cursor: Keyset |
        FROM tasks t
        WHERE ${listConditions(owner, query, cursor)}
        ${order} ${limit})`;
+  if (query.list_id !== undefined) {
+    // One list: its tasks are all its owner's, so the owner's indexes serve it as before sharing,
+    // whoever asks; the owner is looked up once, and only for a member of the list (else no rows).
+    const owner = sql`(SELECT l.user_id FROM lists l WHERE l.id = ${query.list_id}::bigint
+        AND (l.user_id = ${userId} OR EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = l.id AND m.user_id = ${userId})))`;
+    return sql`SELECT x.id, x.json, x.cursor_value FROM ${branch(sql`t.user_id = ${owner}`)} x`;
+  }
   return sql`
       SELECT x.id, x.json, x.cursor_value FROM (
         ${branch(sql`t.user_id = ${userId}`)}
