@@ -160,6 +160,19 @@ const RECURRING_WRITE = {
   ),
 };
 
+/** An entry of /changes: {"op": "upsert", <field>: the record} or {"op": "delete", "id"}. */
+const changeOf = (field: string, record: Json) => ({
+  oneOf: [
+    { type: "object", required: ["op", field], additionalProperties: false, properties: { op: { const: "upsert" }, [field]: record } },
+    {
+      type: "object",
+      required: ["op", "id"],
+      additionalProperties: false,
+      properties: { op: { const: "delete" }, id: { type: "integer", minimum: 1 } },
+    },
+  ],
+});
+
 const param = (name: string, location: "path" | "header" | "query", schema: Json, description: string, required = location === "path") => ({
   name,
   in: location,
@@ -1057,44 +1070,9 @@ function buildDocument(): Json {
           additionalProperties: false,
           properties: Object.fromEntries(Object.entries(SERVICE_INDEX).map(([name, value]) => [name, { type: "string", const: value }])),
         },
-        Change: {
-          oneOf: [
-            { type: "object", required: ["op", "task"], additionalProperties: false, properties: { op: { const: "upsert" }, task: TASK } },
-            {
-              type: "object",
-              required: ["op", "id"],
-              additionalProperties: false,
-              properties: { op: { const: "delete" }, id: { type: "integer", minimum: 1 } },
-            },
-          ],
-        },
-        ListChange: {
-          oneOf: [
-            { type: "object", required: ["op", "list"], additionalProperties: false, properties: { op: { const: "upsert" }, list: LIST } },
-            {
-              type: "object",
-              required: ["op", "id"],
-              additionalProperties: false,
-              properties: { op: { const: "delete" }, id: { type: "integer", minimum: 1 } },
-            },
-          ],
-        },
-        MemberChange: {
-          oneOf: [
-            {
-              type: "object",
-              required: ["op", "member"],
-              additionalProperties: false,
-              properties: { op: { const: "upsert" }, member: schemaOf(Membership) },
-            },
-            {
-              type: "object",
-              required: ["op", "id"],
-              additionalProperties: false,
-              properties: { op: { const: "delete" }, id: { type: "integer", minimum: 1 } },
-            },
-          ],
-        },
+        Change: changeOf("task", TASK),
+        ListChange: changeOf("list", LIST),
+        MemberChange: changeOf("member", schemaOf(Membership)),
         ChangesPage: {
           type: "object",
           required: ["changes", "lists", "members", "cursor", "has_more"],

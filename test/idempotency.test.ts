@@ -11,6 +11,7 @@ import { requestHash } from "../src/http/idempotency.ts";
 import { TaskInput } from "../src/schemas/task.ts";
 import { call, expectProblem, newUser, type Task, untilAvailable } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { suiteDatabase } from "./support/database.ts";
 import { startTestWorker } from "./support/transport.ts";
 
 const tasksPath = (user: string) => `/api/${user}/tasks`;
@@ -26,12 +27,7 @@ async function tasksOf(user: string): Promise<Task[]> {
   return (await response.json()) as Task[];
 }
 
-let db: pg.Client;
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inject("databaseUrl") });
-  await db.connect();
-});
-afterAll(() => db?.end());
+const db = suiteDatabase();
 
 describe("a retry with the same key", () => {
   it("replays the original 201, Location, ETag and task, and creates nothing", async () => {

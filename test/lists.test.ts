@@ -3,9 +3,9 @@
 // deleted; lists are created, read, renamed, recolored, reordered, deleted (into the trash with
 // their tasks, or after moving their tasks to another list) and restored; at most 500 of them;
 // conditional and idempotent like tasks; another user's list is never found, never used.
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { call, createTask, expectProblem, newUser, type Task, untilAvailable } from "./support/api.ts";
+import { suiteDatabase } from "./support/database.ts";
 import {
   createList,
   deleteList,
@@ -20,12 +20,7 @@ import {
   titles,
 } from "./support/lists.ts";
 
-let db: pg.Client;
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inject("databaseUrl") });
-  await db.connect();
-});
-afterAll(() => db?.end());
+const db = suiteDatabase();
 
 const listPath = (user: string, id: number | string) => `/api/${user}/lists/${id}`;
 

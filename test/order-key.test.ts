@@ -2,16 +2,11 @@
 // a port of fractional-indexing to PL/pgSQL, so that a write computes a key from its neighbours
 // under the user's lock. The library itself is the oracle: the same inputs give the same keys.
 import { generateKeyBetween, generateNKeysBetween } from "fractional-indexing";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { suiteDatabase } from "./support/database.ts";
 import { random } from "./support/random.ts";
 
-let db: pg.Client;
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inject("databaseUrl") });
-  await db.connect();
-});
-afterAll(() => db?.end());
+const db = suiteDatabase();
 
 /** order_key_between for many pairs in one round trip. */
 async function between(pairs: Array<[string | null, string | null]>): Promise<string[]> {

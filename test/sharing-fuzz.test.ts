@@ -21,10 +21,10 @@
 // the end, GET …/members). A failure names the seed, the step and the calls that led to it.
 // Seeded (mulberry32, as test/sync.test.ts): SHARING_FUZZ_SEEDS=7,8 and SHARING_FUZZ_STEPS=400
 // replay or extend it.
-import pg from "pg";
-import { afterAll, beforeAll, describe, inject, it } from "vitest";
+import { describe, it } from "vitest";
 import { PROBLEMS, type ProblemCode } from "../src/problems.ts";
 import { call, newUser, type Task, untilAvailable } from "./support/api.ts";
+import { suiteDatabase } from "./support/database.ts";
 import { type List, nextPath } from "./support/lists.ts";
 import { random } from "./support/random.ts";
 import type { Member } from "./support/sharing.ts";
@@ -35,14 +35,7 @@ const USERS = 5;
 /** Every this many steps (and at the end): each user's feed against GET /tasks and GET /lists. */
 const CHECKPOINT = 30;
 
-let db: pg.Client;
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inject("databaseUrl") });
-  await db.connect();
-});
-afterAll(async () => {
-  await db?.end();
-});
+const db = suiteDatabase();
 
 type Role = "owner" | "editor" | "viewer";
 type MemberRole = "editor" | "viewer";

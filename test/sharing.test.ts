@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, expectProblem, newUser, sleep, type Task } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { suiteDatabase } from "./support/database.ts";
 import { createList, expectJson, inboxOf, type List, readLists } from "./support/lists.ts";
 import { closeAll, open } from "./support/live.ts";
 import {
@@ -26,14 +27,7 @@ import {
 } from "./support/sharing.ts";
 import { startTestWorker } from "./support/transport.ts";
 
-let db: pg.Client;
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inject("databaseUrl") });
-  await db.connect();
-});
-afterAll(async () => {
-  await db?.end();
-});
+const db = suiteDatabase();
 
 const getTask = (user: string, id: number) => call(`/api/${user}/tasks/${id}`);
 

@@ -3,11 +3,11 @@
 // in its place when it can be (its list, its parent, its key), else where it can be (the Inbox,
 // the top level, last); nothing else answers for it meanwhile. After the 30 days the hourly purge
 // removes it for good, and a changes cursor from before it is a 410.
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, createTask, expectProblem, newUser, type Task } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { suiteDatabase } from "./support/database.ts";
 import {
   createList,
   deleteList,
@@ -23,12 +23,7 @@ import {
 } from "./support/lists.ts";
 import { startTestWorker } from "./support/transport.ts";
 
-let db: pg.Client;
-beforeAll(async () => {
-  db = new pg.Client({ connectionString: inject("databaseUrl") });
-  await db.connect();
-});
-afterAll(() => db?.end());
+const db = suiteDatabase();
 
 const taskPath = (user: string, id: number) => `/api/${user}/tasks/${id}`;
 const DAY_MS = 24 * 60 * 60 * 1000;

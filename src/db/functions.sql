@@ -176,11 +176,15 @@ BEGIN
 END
 $$;
 
--- The integer part incremented (NULL past the largest); decrementInteger likewise.
-CREATE FUNCTION order_key_increment(x text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+-- The integer part incremented (step 1) or decremented (step -1): fractional-indexing's
+-- incrementInteger and decrementInteger, one function; NULL past the largest or the smallest.
+CREATE FUNCTION order_key_step(x text, step integer) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
   digits constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
   heads constant text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  -- What a digit wraps to (a carry or a borrow), and the head past which there is nothing.
+  wrap constant text := CASE WHEN step > 0 THEN '0' ELSE 'z' END;
+  last_head constant text := CASE WHEN step > 0 THEN 'z' ELSE 'A' END;
   head text := substr(x, 1, 1);
   tail text := '';
   d integer;
@@ -188,42 +192,17 @@ DECLARE
   delta integer;
 BEGIN
   FOR i IN REVERSE length(x)..2 LOOP
-    d := order_key_digit(substr(x, i, 1)) + 1;
-    IF d = 62 THEN
-      tail := '0' || tail;
+    d := order_key_digit(substr(x, i, 1)) + step;
+    IF d = 62 OR d = -1 THEN
+      tail := wrap || tail;
     ELSE
       RETURN head || substr(x, 2, i - 2) || substr(digits, d + 1, 1) || tail;
     END IF;
   END LOOP;
-  IF head = 'z' THEN RETURN NULL; END IF;
-  h := substr(heads, strpos(heads, head) + 1, 1);
+  IF head = last_head THEN RETURN NULL; END IF;
+  h := substr(heads, strpos(heads, head) + step, 1);
   delta := order_key_int_length(h) - order_key_int_length(head);
-  RETURN h || CASE WHEN delta > 0 THEN tail || '0' WHEN delta < 0 THEN substr(tail, 2) ELSE tail END;
-END
-$$;
-
-CREATE FUNCTION order_key_decrement(x text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-  digits constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  heads constant text := 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  head text := substr(x, 1, 1);
-  tail text := '';
-  d integer;
-  h text;
-  delta integer;
-BEGIN
-  FOR i IN REVERSE length(x)..2 LOOP
-    d := order_key_digit(substr(x, i, 1)) - 1;
-    IF d = -1 THEN
-      tail := 'z' || tail;
-    ELSE
-      RETURN head || substr(x, 2, i - 2) || substr(digits, d + 1, 1) || tail;
-    END IF;
-  END LOOP;
-  IF head = 'A' THEN RETURN NULL; END IF;
-  h := substr(heads, strpos(heads, head) - 1, 1);
-  delta := order_key_int_length(h) - order_key_int_length(head);
-  RETURN h || CASE WHEN delta > 0 THEN tail || 'z' WHEN delta < 0 THEN substr(tail, 2) ELSE tail END;
+  RETURN h || CASE WHEN delta > 0 THEN tail || wrap WHEN delta < 0 THEN substr(tail, 2) ELSE tail END;
 END
 $$;
 
@@ -247,14 +226,14 @@ BEGIN
       RETURN ib || order_key_midpoint('', fb);
     END IF;
     IF ib COLLATE "C" < b COLLATE "C" THEN RETURN ib; END IF;
-    i := order_key_decrement(ib);
+    i := order_key_step(ib, -1);
     IF i IS NULL THEN RAISE EXCEPTION 'cannot decrement any more'; END IF;
     RETURN i;
   END IF;
   ia := substr(a, 1, order_key_int_length(substr(a, 1, 1)));
   fa := substr(a, length(ia) + 1);
   IF b IS NULL THEN
-    i := order_key_increment(ia);
+    i := order_key_step(ia, 1);
     RETURN COALESCE(i, ia || order_key_midpoint(fa, NULL));
   END IF;
   ib := substr(b, 1, order_key_int_length(substr(b, 1, 1)));
@@ -262,7 +241,7 @@ BEGIN
   IF ia = ib THEN
     RETURN ia || order_key_midpoint(fa, fb);
   END IF;
-  i := order_key_increment(ia);
+  i := order_key_step(ia, 1);
   IF i IS NULL THEN RAISE EXCEPTION 'cannot increment any more'; END IF;
   IF i COLLATE "C" < b COLLATE "C" THEN RETURN i; END IF;
   RETURN ia || order_key_midpoint(fa, NULL);
@@ -1204,14 +1183,8 @@ BEGIN
         PERFORM task_fail(v_index, 422, 'assignee_id');
       END IF;
       v_key := task_key_at(v_target_list, v_target_parent, 0, NULL, NULL, false);
-      IF v_owner = p_user THEN
-        -- The common case inline: the writer's own list.
-        v_pos := task_next_position(p_user, v_pos);
-        v_t := ARRAY[v_pos, v_pos];
-      ELSE
-        v_t := feed_take(p_user, v_pos, v_owner);
-        v_pos := v_t[1];
-      END IF;
+      v_t := feed_take(p_user, v_pos, v_owner);
+      v_pos := v_t[1];
       v_id := nextval(pg_get_serial_sequence('tasks', 'id'));
       v_recurrence := NULLIF(v_task->'recurrence', 'null'::jsonb);
       INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority, tags, due_date, created_at, updated_at, position,
@@ -1228,10 +1201,7 @@ BEGIN
         CASE WHEN v_recurrence IS NOT NULL THEN 1 END,
         v_target_list, v_target_parent, v_key, p_user, v_task->>'assignee_id')
       RETURNING * INTO v_row;
-      v_sharers := list_sharers(v_target_list, NULL);
-      IF cardinality(v_sharers) > 0 THEN
-        v_pos := feed_share(p_user, v_pos, 'task', v_id, v_sharers);
-      END IF;
+      v_pos := feed_share(p_user, v_pos, 'task', v_id, list_sharers(v_target_list, NULL));
       IF length(v_key) > order_key_rebalance_length() THEN
         v_pos := task_rebalance(p_user, v_target_list, v_target_parent, v_pos);
         SELECT * INTO v_row FROM tasks t WHERE t.id = v_id;
@@ -1339,9 +1309,10 @@ BEGIN
         END IF;
         v_key := v_old.sort_key;
         IF v_relocate THEN
-          IF NOT EXISTS (SELECT 1 FROM lists l WHERE l.id = v_target_list AND l.deleted_at IS NULL AND list_role(p_user, l.id) IS NOT NULL) THEN
+          v_role := (SELECT list_role(p_user, l.id) FROM lists l WHERE l.id = v_target_list AND l.deleted_at IS NULL);
+          IF v_role IS NULL THEN
             PERFORM task_fail(v_index, 422, 'list_id');
-          ELSIF list_role(p_user, v_target_list) = 'viewer' THEN
+          ELSIF v_role = 'viewer' THEN
             PERFORM task_fail(v_index, 403, 'read_only');
           END IF;
           IF v_target_parent IS NOT NULL AND (v_target_parent = v_old.id OR NOT EXISTS (

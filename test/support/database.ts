@@ -4,7 +4,7 @@
 import { readdirSync } from "node:fs";
 import { runner } from "node-pg-migrate";
 import pg from "pg";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { MIGRATIONS_DIR, migrate } from "../../scripts/lib/migrate.ts";
 
 export interface ScratchDatabase {
@@ -67,4 +67,12 @@ export async function scratchDatabase(options: { upTo?: string } = {}): Promise<
       }
     },
   };
+}
+
+/** A connection to the suite's own database for a test file's SQL: opened before its tests, closed after them. */
+export function suiteDatabase(): pg.Client {
+  const client = new pg.Client({ connectionString: inject("databaseUrl") });
+  beforeAll(() => client.connect());
+  afterAll(() => client.end());
+  return client;
 }
