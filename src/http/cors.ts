@@ -2,8 +2,11 @@
 import type { AppRequest } from "./context.ts";
 
 const ALLOW_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
-const ALLOW_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";
-const EXPOSE_HEADERS = "ETag, Idempotent-Replayed, Link, Location, Retry-After, X-Request-Id";
+const ALLOW_HEADERS =
+  "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id, " +
+  // MCP's Streamable HTTP (/mcp), for agents that run in a browser.
+  "Mcp-Protocol-Version, Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID";
+const EXPOSE_HEADERS = "ETag, Idempotent-Replayed, Link, Location, Retry-After, X-Request-Id, Mcp-Session-Id, WWW-Authenticate";
 const PREFLIGHT_MAX_AGE_SECONDS = "86400";
 
 export function applyCors(request: AppRequest, headers: Headers): void {

@@ -7,13 +7,15 @@ import type { Env } from "../env.ts";
 import { describeError, log } from "../log.ts";
 import { rateLimited } from "../problems.ts";
 import type { AuthedRequest } from "./context.ts";
+import { isInternal } from "./internal.ts";
 
 /** The longest period the binding supports; a retry after it always lands in a fresh window. */
 const RETRY_AFTER_SECONDS = 60;
 
 export async function rateLimit(request: AuthedRequest, env: Env): Promise<undefined> {
   const limiter = env.RATE_LIMITER;
-  if (limiter === undefined) return undefined;
+  // A tool call of /mcp: the /mcp request was counted, as one request.
+  if (limiter === undefined || isInternal(request)) return undefined;
   let allowed = true;
   try {
     ({ success: allowed } = await limiter.limit({ key: request.userId }));

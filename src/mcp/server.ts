@@ -1,0 +1,162 @@
+// The MCP server behind /mcp, on the official SDK's stateless HTTP entry (createMcpHandler of
+// @modelcontextprotocol/server): each HTTP request gets a fresh server instance for the token's
+// user, serving the 2026-07-28 protocol and, for clients of the 2025 revisions, the stateless
+// Streamable HTTP fallback. Nothing is kept between requests, so any isolate can answer any one.
+//
+// A tool call is the REST call it stands for (tools.ts), made in-process through this Worker's
+// own router with the caller's token: the same validation, limits, statement and problem codes.
+import { createMcpHandler, ProtocolError, ProtocolErrorCode, Server } from "@modelcontextprotocol/server";
+import { MAX_BATCH_BODY_BYTES } from "../http/body.ts";
+import { describeError, log } from "../log.ts";
+import { type Answer, type Call, type Tool, tools } from "./tools.ts";
+
+type Json = Record<string, unknown>;
+
+/** What a request's server needs to make REST calls for its user. */
+export interface Caller {
+  userId: string;
+  /** The request's Authorization header, passed on to the REST calls (which verify it again). */
+  authorization: string;
+  requestId: string;
+  /** The Worker's own origin (the REST calls never leave the isolate). */
+  origin: string;
+  /** This Worker's router, for an internal request (not rate-limited again: /mcp counted it). */
+  dispatch(request: Request): Promise<Response>;
+}
+
+export const SERVER_INFO = { name: "task-api", title: "Task API", version: "1.0.0" };
+
+const INSTRUCTIONS =
+  "Manage the signed-in user's tasks and lists. Tasks live in lists (the Inbox by default) and may have subtasks. " +
+  "Writes take an optional idempotency_key: send a fresh one per change and the same one when retrying. " +
+  "Errors carry a stable code (problem.code), e.g. task_not_found, validation_failed (with the argument in errors[].path).";
+
+/** An argument value as query text (the route validates it). */
+function queryText(value: unknown): string {
+  return typeof value === "string"
+    ? value
+    : typeof value === "number" || typeof value === "boolean"
+      ? String(value)
+      : JSON.stringify(value);
+}
+
+const PRINTABLE = /^[\x20-\x7E]*$/;
+
+function toRequest(caller: Caller, call: Call): Request {
+  const url = new URL(`${caller.origin}/api/${encodeURIComponent(caller.userId)}${call.path}`);
+  for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(name, queryText(value));
+  const headers: Record<string, string> = { Authorization: caller.authorization, "X-Request-Id": caller.requestId };
+  if (call.idempotencyKey !== undefined) {
+    // A header cannot carry every value: one it cannot is sent empty, which the route refuses
+    // (422 naming Idempotency-Key, which the tool calls idempotency_key) as it refuses any bad key.
+    const key = call.idempotencyKey;
+    headers["Idempotency-Key"] = typeof key === "string" && PRINTABLE.test(key) ? key : "";
+  }
+  let body: string | null = null;
+  if (call.body !== undefined) {
+    body = JSON.stringify(call.body);
+    headers["Content-Type"] = "application/json";
+  }
+  return new Request(url, { method: call.method, headers, body });
+}
+
+/** The cursor in a Link: <…?…&cursor=…>; rel="next" header, or null. */
+function nextCursor(link: string | null): string | null {
+  const url = link === null ? undefined : /<([^>]*)>\s*;\s*rel="next"/.exec(link)?.[1];
+  return url === undefined ? null : new URL(url, "http://link.invalid").searchParams.get("cursor");
+}
+
+/** A problem as a tool error: the code first in the text, the problem (paths as arguments) as data. */
+function toolError(tool: Tool | undefined, problem: Json): Json {
+  const errors = Array.isArray(problem.errors)
+    ? (problem.errors as { path: string; message: string }[]).map((error) => ({
+        path: tool === undefined ? error.path : tool.argument(error.path),
+        message: error.message,
+      }))
+    : undefined;
+  const [first] = errors ?? [];
+  const detail = first === undefined ? problem.detail : `${first.path === "" ? "" : `${first.path} `}${first.message}`;
+  const { type: _, operation: __, errors: ___, ...rest } = problem;
+  const shown: Json = { ...rest, detail, ...(errors === undefined ? {} : { errors }) };
+  return {
+    isError: true,
+    content: [
+      { type: "text", text: `Error ${problem.code}: ${detail}` },
+      { type: "text", text: JSON.stringify({ problem: shown }) },
+    ],
+    structuredContent: { problem: shown },
+  };
+}
+
+async function callTool(caller: Caller, name: string, args: Json): Promise<Json> {
+  const tool = tools().find((candidate) => candidate.name === name);
+  if (tool === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+  const response = await caller.dispatch(toRequest(caller, tool.call(args)));
+  const text = await response.text();
+  const body: unknown = text === "" ? null : JSON.parse(text);
+  if (response.status >= 400) {
+    const problem = body as Json;
+    const retryAfter = response.headers.get("Retry-After");
+    return toolError(tool, retryAfter === null ? problem : { ...problem, retry_after: Number(retryAfter) });
+  }
+  const answer: Answer = {
+    status: response.status,
+    body,
+    nextCursor: nextCursor(response.headers.get("Link")),
+    replayed: response.headers.get("Idempotent-Replayed") === "true",
+  };
+  const { structured, summary } = tool.result(answer, args);
+  return {
+    content: [
+      { type: "text", text: summary },
+      { type: "text", text: JSON.stringify(structured) },
+    ],
+    structuredContent: structured,
+  };
+}
+
+let listed: Json[] | undefined;
+
+/** tools/list's answer, built once per isolate. */
+function toolList(): Json[] {
+  listed ??= tools().map((tool) => ({
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+    outputSchema: tool.outputSchema,
+    annotations: { title: tool.title, ...tool.annotations },
+  }));
+  return listed;
+}
+
+function serverFor(caller: Caller): Server {
+  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  server.setRequestHandler("tools/list", () => ({ tools: toolList() }) as never);
+  server.setRequestHandler("tools/call", (request) => {
+    const params = request.params as { name: string; arguments?: Json };
+    return callTool(caller, params.name, params.arguments ?? {}) as never;
+  });
+  return server;
+}
+
+const handler = createMcpHandler(
+  (context) => {
+    const caller = context.authInfo?.extra?.caller as Caller | undefined;
+    if (caller === undefined) throw new Error("an /mcp request reached the MCP server without a caller");
+    return serverFor(caller);
+  },
+  {
+    legacy: "stateless",
+    // The default ("auto"): one JSON answer per request, since no tool sends anything before
+    // its result ("json" would say the same, with a warning in the log of every isolate).
+    // The largest REST body (a batch); each tool's own route applies its own limit below it.
+    maxRequestBodySize: MAX_BATCH_BODY_BYTES,
+    onerror: (error) => log("warn", "mcp request refused", { cause: describeError(error) }),
+  },
+);
+
+/** Serves one /mcp request for an authenticated caller. */
+export function serveMcp(request: Request, caller: Caller, token: string, expires: number): Promise<Response> {
+  return handler.fetch(request, { authInfo: { token, clientId: caller.userId, scopes: [], expiresAt: expires, extra: { caller } } });
+}
