@@ -42,6 +42,8 @@ const NOT_TRANSPORT_BOUND = [
   "test/functions-reapply.test.ts",
   // The order-key functions against the library they port, in SQL on a direct connection.
   "test/order-key.test.ts",
+  // /mcp's rate limit and body limits: decided before a statement (or by the route a tool calls).
+  "test/mcp-limits.test.ts",
   // Tools: `npm run dev` (which always binds Hyperdrive), `npm run token`, the suite's own pooler.
   "test/dev.test.ts",
   "test/token-script.test.ts",

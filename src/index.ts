@@ -15,7 +15,7 @@ import { health } from "./routes/health.ts";
 import { home } from "./routes/home.ts";
 import { createList, deleteList, getList, listLists, moveList, restoreList, updateList } from "./routes/lists.ts";
 import { live } from "./routes/live.ts";
-import { authenticateMcp, MCP_PATH, METADATA_PATH, mcp, protectedResource } from "./routes/mcp.ts";
+import { authenticateMcp, mcp, protectedResource } from "./routes/mcp.ts";
 import { listOccurrences } from "./routes/occurrences.ts";
 import { openApi } from "./routes/openapi.ts";
 import {
@@ -82,10 +82,11 @@ get<AuthedRequest>("/api/:user_id/changes", authenticate, rateLimit, listChanges
 get<AuthedRequest>("/api/:user_id/live", authenticateSocket, rateLimit, live);
 // MCP's Streamable HTTP, stateless: POST only; GET (a server-sent stream) and DELETE (ending a
 // session) are 405, as the transport allows a server without sessions to answer.
-router.post<AuthedRequest>(MCP_PATH, authenticateMcp, rateLimit, (request, env, ctx) => mcp(request, env, ctx, dispatch));
-router.all(MCP_PATH, unmatched);
-get(METADATA_PATH, protectedResource);
-get(`${METADATA_PATH}${MCP_PATH}`, protectedResource);
+router
+  .post<AuthedRequest>("/mcp", authenticateMcp, rateLimit, (request, env, ctx) => mcp(request, env, ctx, dispatch))
+  .all("/mcp", unmatched);
+get("/.well-known/oauth-protected-resource", protectedResource);
+get("/.well-known/oauth-protected-resource/mcp", protectedResource);
 router.all("*", unmatched);
 
 /** A request to this router from inside the Worker (the MCP tools' REST calls). */

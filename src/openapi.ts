@@ -5,6 +5,7 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import { JWKS_ALGORITHMS } from "./auth/keys.ts";
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, describeLifetime } from "./auth/lifetime.ts";
+import { MAX_BATCH_BODY_BYTES } from "./http/body.ts";
 import { MAX_ERRORS } from "./http/problem.ts";
 import { CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY_VIOLATION, MAX_CLIENT_MESSAGE_BYTES, PING, PONG } from "./live/protocol.ts";
 import { PROBLEM_CODES, type ProblemCode } from "./problems.ts";
@@ -256,6 +257,61 @@ function trashParameters(): Json[] {
   });
 }
 
+/** A JSON-RPC 2.0 message, as /mcp takes and answers it (the MCP SDK checks the rest). */
+const MCP_MESSAGE: Json = {
+  type: "object",
+  required: ["jsonrpc"],
+  properties: {
+    jsonrpc: { const: "2.0" },
+    id: { type: ["string", "integer", "null"], description: "null in an error about a message whose id could not be read." },
+    method: { type: "string", description: "initialize, tools/list, tools/call, … (requests and notifications)." },
+    params: { type: "object" },
+    result: { type: "object" },
+    error: { type: "object", required: ["code", "message"], properties: { code: { type: "integer" }, message: { type: "string" } } },
+  },
+};
+
+/** An /mcp answer the MCP SDK gives before any tool runs: a JSON-RPC error (or none, for the transport's own refusals). */
+const mcpError = (description: string) => ({
+  description,
+  headers: headerRefs(),
+  content: { "application/json": { schema: MCP_MESSAGE } },
+});
+
+function protectedResourceOperation(operationId: string, what: string): Json {
+  return {
+    tags: ["mcp"],
+    operationId,
+    summary: `OAuth 2.0 Protected Resource Metadata (RFC 9728) of ${what}`,
+    description:
+      "What an MCP client reads to learn how to get a token: the resource, the authorization server (Better Auth: JWT_ISSUER, " +
+      "else BETTER_AUTH_URL; absent when neither is set) and that the token goes in the Authorization header.",
+    security: [],
+    responses: {
+      "200": {
+        description: "The metadata.",
+        headers: headerRefs(),
+        content: {
+          "application/json": {
+            schema: {
+              type: "object",
+              required: ["resource", "bearer_methods_supported"],
+              additionalProperties: false,
+              properties: {
+                resource: { type: "string", format: "uri" },
+                authorization_servers: { type: "array", items: { type: "string", format: "uri" } },
+                bearer_methods_supported: { type: "array", items: { const: "header" } },
+                resource_name: { type: "string" },
+                resource_documentation: { type: "string", format: "uri" },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
 /** A move names at most one anchor, after_id or before_id (the valibot schemas check it with v.partialCheck). */
 const ONE_ANCHOR = { not: { required: ["after_id", "before_id"] } };
 const moveBody = (schema: v.GenericSchema): Json => ({ ...schemaOf(schema), ...ONE_ANCHOR });
@@ -353,7 +409,15 @@ function buildDocument(): Json {
     },
     servers: [{ url: "/" }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: "tasks" }, { name: "lists" }, { name: "sharing" }, { name: "trash" }, { name: "sync" }, { name: "service" }],
+    tags: [
+      { name: "tasks" },
+      { name: "lists" },
+      { name: "sharing" },
+      { name: "trash" },
+      { name: "sync" },
+      { name: "mcp", description: "For AI agents: the API as Model Context Protocol tools." },
+      { name: "service" },
+    ],
     paths: {
       "/": {
         get: {
@@ -1044,6 +1108,51 @@ function buildDocument(): Json {
             ...API_ERRORS,
           },
         },
+      },
+      "/mcp": {
+        post: {
+          tags: ["mcp"],
+          operationId: "mcp",
+          summary: "MCP (Model Context Protocol) over Streamable HTTP: the API as tools for AI agents",
+          description:
+            "One JSON-RPC message per request, stateless: no session, no server stream (GET and DELETE are 405). The tools " +
+            "(tools/list) are this API's routes with their schemas, acting for the token's subject only; a tool's failure is a " +
+            "tool result with isError and the problem's code. Clients of the 2026-07-28 protocol get a JSON answer; clients of " +
+            "the 2025 revisions (initialize first) get it as one server-sent event. The token is checked before the message is " +
+            "read (401 with a WWW-Authenticate naming the resource metadata), and each request counts once against the rate limit. " +
+            'See the README\'s "Using it from an AI agent".',
+          requestBody: body(MCP_MESSAGE),
+          responses: {
+            "200": {
+              description: "The JSON-RPC response (a result, or an error such as -32601 for an unknown method).",
+              headers: headerRefs(),
+              content: {
+                "application/json": { schema: MCP_MESSAGE },
+                "text/event-stream": { schema: { type: "string", description: "The response as one event (2025 protocol clients)." } },
+              },
+            },
+            "202": { description: "A notification (a message without id), accepted.", headers: headerRefs() },
+            "400": mcpError("A message that is not JSON (-32700) or not a JSON-RPC request (-32600)."),
+            "401": problem(
+              "Token missing, malformed, badly signed or expired. WWW-Authenticate also carries resource_metadata: the URL of " +
+                "this API's OAuth 2.0 Protected Resource Metadata (RFC 9728).",
+              ["token_missing", "token_invalid"],
+              "WWW-Authenticate",
+            ),
+            "406": mcpError("An Accept header that allows neither application/json nor text/event-stream."),
+            "413": mcpError(`A body over ${MAX_BATCH_BODY_BYTES / 1024 / 1024} MiB (a tool's own call has its route's limit).`),
+            "415": mcpError("A Content-Type other than application/json."),
+            "429": API_ERRORS["429"],
+            "500": API_ERRORS["500"],
+            "503": API_ERRORS["503"],
+          },
+        },
+      },
+      "/.well-known/oauth-protected-resource": {
+        get: protectedResourceOperation("protectedResource", "this origin"),
+      },
+      "/.well-known/oauth-protected-resource/mcp": {
+        get: protectedResourceOperation("mcpProtectedResource", "/mcp"),
       },
     },
     components: {

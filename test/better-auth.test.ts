@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { call, expectProblem } from "./support/api.ts";
 import { type BetterAuthServer, startBetterAuth } from "./support/better-auth.ts";
+import { connect } from "./support/mcp.ts";
 import { startTestWorker } from "./support/transport.ts";
 
 const SECRET = "better-auth-interop-secret-of-more-than-32-characters";
@@ -109,5 +110,39 @@ describe("an HS256 token minted by a frontend with BETTER_AUTH_SECRET", () => {
   it("is a 401 once expired", async () => {
     const { userId, token } = await mint((await betterAuth.signUp()).cookie, Math.floor(Date.now() / 1000) - 90);
     await expectExpired(await call(tasksOf(userId), { base: worker.url, token }));
+  });
+});
+
+describe("/mcp with Better Auth (1.7 has no MCP or OIDC provider plugin: its JWT plugin's tokens)", () => {
+  it("an MCP client with the token Better Auth issued manages that user's tasks, and nobody else's", async () => {
+    const { userId, cookie } = await betterAuth.signUp();
+    const token = await betterAuth.token(cookie);
+    const mcp = await connect(userId, { base: worker.url, token });
+    try {
+      const added = await mcp.callTool({ name: "add_task", arguments: { title: "from an agent" } });
+      expect(added.structuredContent).toMatchObject({ task: { user_id: userId, title: "from an agent" } });
+      const listed = await call(tasksOf(userId), { base: worker.url, token });
+      expect(await listed.json()).toMatchObject([{ user_id: userId, title: "from an agent" }]);
+      const other = await betterAuth.signUp();
+      const othersTask = await call(tasksOf(other.userId), {
+        base: worker.url,
+        token: await betterAuth.token(other.cookie),
+        method: "POST",
+        body: { title: "not the agent's" },
+      });
+      const { id } = (await othersTask.json()) as { id: number };
+      const refused = await mcp.callTool({ name: "get_task", arguments: { id } });
+      expect(refused).toMatchObject({ isError: true, structuredContent: { problem: { code: "task_not_found" } } });
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("the protected resource metadata names Better Auth as the authorization server, and a 401 points at it", async () => {
+    const metadata = await fetch(`${worker.url}/.well-known/oauth-protected-resource/mcp`);
+    expect(await metadata.json()).toMatchObject({ resource: `${worker.url}/mcp`, authorization_servers: [betterAuth.url] });
+    const refused = await fetch(`${worker.url}/mcp`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("WWW-Authenticate")).toContain(`resource_metadata="${worker.url}/.well-known/oauth-protected-resource/mcp"`);
   });
 });

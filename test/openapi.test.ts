@@ -61,7 +61,7 @@ describe("GET /openapi.json", () => {
     const all = operations().map(({ method, path }) => `${method.toUpperCase()} ${path}`);
     expect(all).toEqual(expect.arrayContaining(assets));
     const documented = all.filter((operation) => !assets.includes(operation)).sort();
-    expect(routed).toHaveLength(32);
+    expect(routed).toHaveLength(35);
     expect(documented).toEqual(routed);
   });
 
@@ -82,7 +82,11 @@ describe("GET /openapi.json", () => {
     expect(served.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
     expect(served.security).toEqual([{ bearerAuth: [] }]);
     for (const { path, method, operation } of operations()) {
-      if (path.startsWith("/api/")) {
+      if (path === "/mcp") {
+        expect(operation.security, `${method} ${path}`).toBeUndefined();
+        expect(operation.responses["401"]?.headers, `${method} ${path}`).toHaveProperty("WWW-Authenticate");
+        expect(operation.responses["429"]?.headers, `${method} ${path}`).toHaveProperty("Retry-After");
+      } else if (path.startsWith("/api/")) {
         expect(operation.security, `${method} ${path}`).toBeUndefined();
         for (const status of ["401", "403", "422", "429", "500", "503"])
           expect(Object.keys(operation.responses), `${method} ${path}`).toContain(status);

@@ -7,7 +7,7 @@
 // own router with the caller's token: the same validation, limits, statement and problem codes.
 import { createMcpHandler, ProtocolError, ProtocolErrorCode, Server } from "@modelcontextprotocol/server";
 import { MAX_BATCH_BODY_BYTES } from "../http/body.ts";
-import { describeError, log } from "../log.ts";
+import { log } from "../log.ts";
 import { type Answer, type Call, type Tool, tools } from "./tools.ts";
 
 type Json = Record<string, unknown>;
@@ -152,7 +152,9 @@ const handler = createMcpHandler(
     // its result ("json" would say the same, with a warning in the log of every isolate).
     // The largest REST body (a batch); each tool's own route applies its own limit below it.
     maxRequestBodySize: MAX_BATCH_BODY_BYTES,
-    onerror: (error) => log("warn", "mcp request refused", { cause: describeError(error) }),
+    // What the SDK refused (a malformed message, say: the request's own log line has its status)
+    // or failed at outside a request: its words only, never a stack or the message it read.
+    onerror: (error) => log("info", "mcp", { reason: error.message.slice(0, 200) }),
   },
 );
 

@@ -9,8 +9,8 @@ import type { AppRequest, AuthedRequest } from "../http/context.ts";
 import { markInternal } from "../http/internal.ts";
 import { HttpError } from "../problems.ts";
 
-export const MCP_PATH = "/mcp";
-export const METADATA_PATH = "/.well-known/oauth-protected-resource";
+const MCP_PATH = "/mcp";
+const METADATA_PATH = "/.well-known/oauth-protected-resource";
 
 /** Where absolute URLs of this deployment start: PUBLIC_URL, else the origin the client reached. */
 function origin(request: AppRequest): string {

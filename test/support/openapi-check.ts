@@ -98,6 +98,12 @@ export async function nonConformance(method: string, url: URL, response: Respons
   const mediaType = (response.headers.get("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
   const content = documented.content[mediaType];
   if (content === undefined) return [...problems, `${where}: Content-Type ${mediaType} not documented`];
+  // /mcp's answer to a client of the 2025 protocol: one server-sent event carrying the JSON-RPC message.
+  if (mediaType === "text/event-stream") {
+    const data = text.split("\n").find((line) => line.startsWith("data: "));
+    if (data === undefined) problems.push(`${where}: an event stream without a data line`);
+    return problems;
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
