@@ -47,6 +47,7 @@ const NOT_TRANSPORT_BOUND = [
   // Tools: `npm run dev` (which always binds Hyperdrive), `npm run token`, the suite's own pooler.
   "test/dev.test.ts",
   "test/token-script.test.ts",
+  "test/mcp-try.test.ts",
   "test/pooler.test.ts",
 ];
 

@@ -25,6 +25,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-protected-resource": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth 2.0 Protected Resource Metadata (RFC 9728) of this origin
+         * @description What an MCP client reads to learn how to get a token: the resource, the authorization server (Better Auth: JWT_ISSUER, else BETTER_AUTH_URL; absent when neither is set) and that the token goes in the Authorization header.
+         */
+        get: operations["protectedResource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-protected-resource/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth 2.0 Protected Resource Metadata (RFC 9728) of /mcp
+         * @description What an MCP client reads to learn how to get a token: the resource, the authorization server (Better Auth: JWT_ISSUER, else BETTER_AUTH_URL; absent when neither is set) and that the token goes in the Authorization header.
+         */
+        get: operations["mcpProtectedResource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/changes": {
         parameters: {
             query?: never;
@@ -555,6 +595,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * MCP (Model Context Protocol) over Streamable HTTP: the API as tools for AI agents
+         * @description One JSON-RPC message per request, stateless: no session, no server stream (GET and DELETE are 405). The tools (tools/list) are this API's routes with their schemas, acting for the token's subject only; a tool's failure is a tool result with isError and the problem's code. Clients of the 2026-07-28 protocol get a JSON answer; clients of the 2025 revisions (initialize first) get it as one server-sent event. The token is checked before the message is read (401 with a WWW-Authenticate naming the resource metadata), and each request counts once against the rate limit. See docs/mcp.md in the repository.
+         */
+        post: operations["mcp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -966,6 +1026,64 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ServiceIndex"];
                     "text/html": string;
+                };
+            };
+        };
+    };
+    protectedResource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        authorization_servers?: string[];
+                        bearer_methods_supported: "header"[];
+                        /** Format: uri */
+                        resource: string;
+                        /** Format: uri */
+                        resource_documentation?: string;
+                        resource_name?: string;
+                    };
+                };
+            };
+        };
+    };
+    mcpProtectedResource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        authorization_servers?: string[];
+                        bearer_methods_supported: "header"[];
+                        /** Format: uri */
+                        resource: string;
+                        /** Format: uri */
+                        resource_documentation?: string;
+                        resource_name?: string;
+                    };
                 };
             };
         };
@@ -5667,6 +5785,213 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    mcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    error?: {
+                        code: number;
+                        message: string;
+                    };
+                    /** @description null in an error about a message whose id could not be read. */
+                    id?: string | number | null;
+                    /** @constant */
+                    jsonrpc: "2.0";
+                    /** @description initialize, tools/list, tools/call, … (requests and notifications). */
+                    method?: string;
+                    params?: Record<string, never>;
+                    result?: Record<string, never>;
+                };
+            };
+        };
+        responses: {
+            /** @description The JSON-RPC response (a result, or an error such as -32601 for an unknown method). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: number;
+                            message: string;
+                        };
+                        /** @description null in an error about a message whose id could not be read. */
+                        id?: string | number | null;
+                        /** @constant */
+                        jsonrpc: "2.0";
+                        /** @description initialize, tools/list, tools/call, … (requests and notifications). */
+                        method?: string;
+                        params?: Record<string, never>;
+                        result?: Record<string, never>;
+                    };
+                    "text/event-stream": string;
+                };
+            };
+            /** @description A notification (a message without id), accepted. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A message that is not JSON (-32700) or not a JSON-RPC request (-32600). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: number;
+                            message: string;
+                        };
+                        /** @description null in an error about a message whose id could not be read. */
+                        id?: string | number | null;
+                        /** @constant */
+                        jsonrpc: "2.0";
+                        /** @description initialize, tools/list, tools/call, … (requests and notifications). */
+                        method?: string;
+                        params?: Record<string, never>;
+                        result?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description Token missing, malformed, badly signed or expired. WWW-Authenticate also carries resource_metadata: the URL of this API's OAuth 2.0 Protected Resource Metadata (RFC 9728). Codes: `token_missing`, `token_invalid`. */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "token_missing" | "token_invalid";
+                    };
+                };
+            };
+            /** @description An Accept header that allows neither application/json nor text/event-stream. */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: number;
+                            message: string;
+                        };
+                        /** @description null in an error about a message whose id could not be read. */
+                        id?: string | number | null;
+                        /** @constant */
+                        jsonrpc: "2.0";
+                        /** @description initialize, tools/list, tools/call, … (requests and notifications). */
+                        method?: string;
+                        params?: Record<string, never>;
+                        result?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description A body over 1 MiB (a tool's own call has its route's limit). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: number;
+                            message: string;
+                        };
+                        /** @description null in an error about a message whose id could not be read. */
+                        id?: string | number | null;
+                        /** @constant */
+                        jsonrpc: "2.0";
+                        /** @description initialize, tools/list, tools/call, … (requests and notifications). */
+                        method?: string;
+                        params?: Record<string, never>;
+                        result?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description A Content-Type other than application/json. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: number;
+                            message: string;
+                        };
+                        /** @description null in an error about a message whose id could not be read. */
+                        id?: string | number | null;
+                        /** @constant */
+                        jsonrpc: "2.0";
+                        /** @description initialize, tools/list, tools/call, … (requests and notifications). */
+                        method?: string;
+                        params?: Record<string, never>;
+                        result?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description This user sent more requests than the per-user rate limit allows; retry after Retry-After seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Something unexpected, or a missing setting (named in detail). Codes: `internal_error`, `configuration_error`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "internal_error" | "configuration_error";
+                    };
+                };
+            };
+            /** @description The database (or the token's signing keys) could not be reached in time, or two writes to shared lists waited for each other and this one gave way (write_conflict); the request had no effect and is safe to retry. Codes: `database_unavailable`, `keys_unavailable`, `write_conflict`. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "database_unavailable" | "keys_unavailable" | "write_conflict";
+                    };
                 };
             };
         };

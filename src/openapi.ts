@@ -1120,7 +1120,7 @@ function buildDocument(): Json {
             "tool result with isError and the problem's code. Clients of the 2026-07-28 protocol get a JSON answer; clients of " +
             "the 2025 revisions (initialize first) get it as one server-sent event. The token is checked before the message is " +
             "read (401 with a WWW-Authenticate naming the resource metadata), and each request counts once against the rate limit. " +
-            'See the README\'s "Using it from an AI agent".',
+            "See docs/mcp.md in the repository.",
           requestBody: body(MCP_MESSAGE),
           responses: {
             "200": {

@@ -283,6 +283,7 @@ describe("the list and sharing tools", () => {
     const pending = await ok<{ invitations: { id: number }[] }>(ownerMcp, "list_invitations", { list_id: shared.id });
     expect(pending.invitations.map((i) => i.id).sort()).toEqual([invitationId, second.id].sort());
     expect(await ok(ownerMcp, "revoke_invitation", { list_id: shared.id, invitation_id: second.id })).toEqual({ id: second.id });
+    await toolProblem(ownerMcp, "revoke_invitation", { list_id: shared.id, invitation_id: second.id }, "invitation_not_found");
 
     const joined = (await ok<{ list: List }>(memberMcp, "accept_invitation", { token })).list;
     expect(joined).toMatchObject({ id: shared.id, role: "editor", shared: true });
@@ -307,6 +308,7 @@ describe("the list and sharing tools", () => {
       list_id: shared.id,
       member_id: member,
     });
+    await toolProblem(ownerMcp, "remove_member", { list_id: shared.id, member_id: member }, "member_not_found");
     await toolProblem(memberMcp, "get_task", { id: added.id }, "task_not_found");
     await toolProblem(memberMcp, "list_members", { list_id: shared.id }, "list_not_found");
   });
@@ -386,6 +388,8 @@ describe("isolation", () => {
     // A user_id argument names nobody: the task is the caller's (the field is read-only in a body).
     const own = await task(malloryMcp, { title: "mine", user_id: alice });
     expect(own.user_id).not.toBe(alice);
+    const renamed = (await ok<{ task: Task }>(malloryMcp, "update_task", { id: own.id, title: "still mine", user_id: alice })).task;
+    expect(renamed).toMatchObject({ title: "still mine", user_id: own.user_id });
     const { tasks } = await ok<{ tasks: Task[] }>(malloryMcp, "list_tasks", { q: "secret" });
     expect(tasks).toEqual([]);
     const { changes } = await ok<{ changes: Change[] }>(malloryMcp, "get_changes");

@@ -1,0 +1,202 @@
+// npm run bench:mcp: what a list_tasks tool call costs next to the REST call it makes, in one run:
+// the same Worker bundle and Postgres, a user of 200 tasks, a page of 50, first one call at a time
+// and then 10 in flight, through:
+// - REST: GET /api/{user}/tasks?limit=50;
+// - MCP, current protocol: tools/call list_tasks {limit: 50} with the official client
+//   (@modelcontextprotocol/client, 2026-07-28: one POST per call, a JSON answer);
+// - MCP, 2025 protocol: the same tools/call as one raw POST (stateless Streamable HTTP, the answer
+//   as one server-sent event), as most agents send it today.
+// The database is behind a pooler, as Hyperdrive's is. Also: the first request a fresh Worker answers on each path (the MCP module loads on the first
+// /mcp request of an isolate), and the bundle's size. Local figures on a shared machine.
+
+import { readFileSync } from "node:fs";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { startPooler } from "./lib/pooler.ts";
+import { startScratchPostgres } from "./lib/postgres.ts";
+import { hs256Token } from "./lib/token.ts";
+import { buildWorker, type RunningWorker, startWorker } from "./lib/worker.ts";
+
+const SECRET = "bench-secret-that-is-at-least-32-characters-long";
+const SEQUENTIAL = Number(process.env.BENCH_REQUESTS ?? 300);
+const CONCURRENT = 10;
+const TASKS = 200;
+const PAGE = 50;
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+
+type Send = () => Promise<void>;
+
+async function measure(send: Send, concurrency: number, total: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < total) {
+        const t0 = performance.now();
+        await send();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / seconds, p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) };
+}
+
+function sends(worker: RunningWorker, user: string, token: string, client: Client): Record<string, Send> {
+  const auth = { Authorization: `Bearer ${token}` };
+  return {
+    "REST GET /tasks?limit=50": async () => {
+      const response = await fetch(`${worker.url}/api/${user}/tasks?limit=${PAGE}`, { headers: auth });
+      const tasks = (await response.json()) as unknown[];
+      if (response.status !== 200 || tasks.length !== PAGE) throw new Error(`REST: ${response.status}`);
+    },
+    "MCP list_tasks (client, 2026-07-28)": async () => {
+      const result = (await client.callTool({ name: "list_tasks", arguments: { limit: PAGE } })) as {
+        structuredContent?: { tasks: unknown[] };
+      };
+      if (result.structuredContent?.tasks.length !== PAGE) throw new Error("MCP: not a page");
+    },
+    "MCP list_tasks (raw POST, 2025-06-18)": async () => {
+      const response = await fetch(`${worker.url}/mcp`, {
+        method: "POST",
+        headers: {
+          ...auth,
+          "Content-Type": "application/json",
+          Accept: "application/json, text/event-stream",
+          "MCP-Protocol-Version": "2025-06-18",
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_tasks", arguments: { limit: PAGE } } }),
+      });
+      const text = await response.text();
+      if (response.status !== 200 || !text.includes('"next_cursor"')) throw new Error(`MCP 2025: ${response.status}`);
+    },
+  };
+}
+
+async function firstRequests(bundle: string, postgresUrl: string, user: string, token: string): Promise<Record<string, number>> {
+  const firsts: Record<string, number> = {};
+  for (const [name, send] of [
+    [
+      "REST",
+      (worker: RunningWorker) => fetch(`${worker.url}/api/${user}/tasks?limit=${PAGE}`, { headers: { Authorization: `Bearer ${token}` } }),
+    ],
+    [
+      "MCP",
+      (worker: RunningWorker) =>
+        fetch(`${worker.url}/mcp`, {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "Content-Type": "application/json",
+            Accept: "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-06-18",
+          },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_tasks", arguments: { limit: PAGE } } }),
+        }),
+    ],
+  ] as const) {
+    const samples: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const worker = await startWorker(bundle, { hyperdrive: postgresUrl, bindings: { BETTER_AUTH_SECRET: SECRET } });
+      try {
+        const t0 = performance.now();
+        const response = await send(worker);
+        await response.arrayBuffer();
+        samples.push(performance.now() - t0);
+      } finally {
+        await worker.stop();
+      }
+    }
+    samples.sort((a, b) => a - b);
+    firsts[name] = percentile(samples, 0.5);
+  }
+  return firsts;
+}
+
+const scratch = await mkdtemp(path.join(tmpdir(), "task-api-bench-mcp-"));
+await chmod(scratch, 0o755);
+const stops: Array<() => Promise<unknown>> = [() => rm(scratch, { recursive: true, force: true })];
+try {
+  console.log("Starting Postgres and the Worker…");
+  const postgres = await startScratchPostgres({ database: "tasks" });
+  stops.push(() => postgres.dispose());
+  // Through the suite's pooler, as Hyperdrive keeps connections warm: locally, a new Postgres
+  // connection per request (about 35 ms) would hide what the calls themselves cost.
+  const pooler = await startPooler({ target: postgres.url });
+  stops.push(() => pooler.stop());
+  const database = pooler.urlFor(postgres.url);
+  const bundle = buildWorker(path.join(scratch, "dist")).path;
+  const worker = await startWorker(bundle, { hyperdrive: database, bindings: { BETTER_AUTH_SECRET: SECRET } });
+  stops.push(() => worker.stop());
+
+  const user = "bench-mcp-user";
+  const token = await hs256Token(SECRET, user, "1h");
+  for (let i = 0; i < TASKS; i += 100) {
+    const operations = Array.from({ length: 100 }, (_, j) => ({
+      op: "create",
+      task: { title: `task ${i + j}`, description: "a task of the benchmark", tags: ["bench", `t${(i + j) % 7}`] },
+    }));
+    const created = await fetch(`${worker.url}/api/${user}/tasks/batch`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ operations }),
+    });
+    if (created.status !== 200) throw new Error(`seeding: ${created.status}`);
+  }
+  const client = new Client({ name: "bench", version: "1.0.0" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+  );
+  stops.push(() => client.close());
+
+  const paths = sends(worker, user, token, client);
+  console.log(
+    `\nA page of ${PAGE} of ${TASKS} tasks: ${SEQUENTIAL} calls one at a time, then ${SEQUENTIAL * 2} with ${CONCURRENT} in flight ` +
+      "(after a warm-up; the three paths take turns, 50 calls at a time).\n",
+  );
+  for (const send of Object.values(paths)) await measure(send, 4, 40); // warm-up
+  const results: Record<string, { seq: number[]; conc: { rps: number; p95: number }[] }> = {};
+  for (const name of Object.keys(paths)) results[name] = { seq: [], conc: [] };
+  // Alternate in rounds, so a busy moment of the machine falls on every path alike.
+  const ROUND = 50;
+  for (let done = 0; done < SEQUENTIAL; done += ROUND) {
+    for (const [name, send] of Object.entries(paths)) {
+      const latencies: number[] = [];
+      for (let i = 0; i < ROUND; i++) {
+        const t0 = performance.now();
+        await send();
+        latencies.push(performance.now() - t0);
+      }
+      results[name]?.seq.push(...latencies);
+    }
+  }
+  for (const [name, send] of Object.entries(paths)) results[name]?.conc.push(await measure(send, CONCURRENT, SEQUENTIAL * 2));
+
+  console.log(
+    `${"path".padEnd(40)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)} ${"conc req/s".padStart(11)} ${"conc p95 ms".padStart(12)}`,
+  );
+  for (const [name, { seq, conc }] of Object.entries(results)) {
+    seq.sort((a, b) => a - b);
+    const [c] = conc;
+    console.log(
+      `${name.padEnd(40)} ${percentile(seq, 0.5).toFixed(2).padStart(8)} ${percentile(seq, 0.95).toFixed(2).padStart(8)} ` +
+        `${(c?.rps ?? Number.NaN).toFixed(0).padStart(11)} ${(c?.p95 ?? Number.NaN).toFixed(2).padStart(12)}`,
+    );
+  }
+
+  const firsts = await firstRequests(bundle, database, user, token);
+  console.log(
+    `\nThe first request of a fresh Worker (median of 5; the MCP module loads on the first /mcp request): ` +
+      `REST ${firsts.REST?.toFixed(1)} ms, MCP ${firsts.MCP?.toFixed(1)} ms.`,
+  );
+  const source = readFileSync(bundle);
+  console.log(`Bundle: ${(source.length / 1024).toFixed(0)} KiB, ${(gzipSync(source).length / 1024).toFixed(2)} KiB gzipped.`);
+} finally {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+}
