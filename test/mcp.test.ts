@@ -105,7 +105,8 @@ describe("the tool list", () => {
     expect(addTask.required).toEqual(createBody.required);
     const query = document.paths["/api/{user_id}/tasks"]?.get?.parameters.filter((parameter) => parameter.in === "query") ?? [];
     expect(Object.keys(byName.get("list_tasks")?.inputSchema.properties ?? {})).toEqual(query.map((parameter) => parameter.name));
-    expect(byName.get("get_task")?.outputSchema?.properties?.task).toEqual(document.components.schemas.Task);
+    const getTask = byName.get("get_task")?.outputSchema as { properties: Json } | undefined;
+    expect(getTask?.properties.task).toEqual(document.components.schemas.Task);
   });
 
   it("is the same for a client of the 2025 protocol (SDK 1.x, stateless Streamable HTTP)", async () => {

@@ -46,7 +46,7 @@ const validators = new Map<string, ReturnType<typeof ajv.compile>>();
 /** The tools' output schemas, from tools/list, for checking every result against. */
 export async function loadOutputSchemas(client: Client): Promise<void> {
   const { tools } = await client.listTools();
-  for (const tool of tools) if (tool.outputSchema !== undefined) validators.set(tool.name, ajv.compile(tool.outputSchema));
+  for (const tool of tools) if (tool.outputSchema !== undefined) validators.set(tool.name, ajv.compile(tool.outputSchema as Json));
 }
 
 /** Calls a tool; a success must match the tool's output schema and repeat it as JSON text. */
