@@ -149,7 +149,7 @@ try {
     });
     if (created.status !== 200) throw new Error(`seeding: ${created.status}`);
   }
-  const client = new Client({ name: "bench", version: "1.0.0" });
+  const client = new Client({ name: "bench", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
   );

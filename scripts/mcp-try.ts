@@ -31,7 +31,8 @@ const secret =
 if (!secret) fail("No BETTER_AUTH_SECRET in the environment, .dev.vars or .dev.vars.example.");
 
 const token = await hs256Token(secret, userId, "2h");
-const client = new Client({ name: "task-api-mcp-try", version: "1.0.0" });
+// "auto": the current protocol (2026-07-28) when the server speaks it, as this one does.
+const client = new Client({ name: "task-api-mcp-try", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
 const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), {
   requestInit: { headers: { Authorization: `Bearer ${token}` } },
 });
@@ -42,7 +43,9 @@ try {
 }
 
 const server = client.getServerVersion();
-console.log(`Connected to ${server?.title ?? server?.name} ${server?.version} at ${origin}/mcp as ${userId}.`);
+console.log(
+  `Connected to ${server?.title ?? server?.name} ${server?.version} at ${origin}/mcp as ${userId} (MCP ${client.getNegotiatedProtocolVersion()}).`,
+);
 const { tools } = await client.listTools();
 console.log(`\n${tools.length} tools:`);
 for (const tool of tools) console.log(`  ${tool.name.padEnd(18)} ${tool.title ?? ""}`);

@@ -27,7 +27,7 @@ describe("npm run mcp:try", () => {
     const user = newUser();
     const { code, stdout } = await mcpTry(user, "--url", workerUrl());
     expect(code).toBe(0);
-    expect(stdout).toContain(`Connected to Task API 1.0.0 at ${workerUrl()}/mcp as ${user}.`);
+    expect(stdout).toContain(`Connected to Task API 1.0.0 at ${workerUrl()}/mcp as ${user} (MCP 2026-07-28).`);
     expect(stdout).toMatch(/\n25 tools:\n {2}add_task {11}Add a task\n/);
     expect(stdout).toContain("list_tasks → 0 tasks.");
     const json = stdout.slice(stdout.indexOf("{"));

@@ -80,6 +80,7 @@ describe("the tool list", () => {
 
   it("names the server and offers a tool for every part of the API", async () => {
     expect(mcp.getServerVersion()).toMatchObject({ name: "task-api" });
+    expect(mcp.getNegotiatedProtocolVersion()).toBe("2026-07-28");
     const { tools } = await mcp.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual([...TOOLS].sort());
     for (const tool of tools) {

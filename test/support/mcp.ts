@@ -20,7 +20,9 @@ export interface ToolResult {
 /** A connected client of the current SDK for `user` (a token of theirs unless one is given). */
 export async function connect(user: string, options: { token?: string; base?: string } = {}): Promise<Client> {
   const token = options.token ?? (await tokenFor(user));
-  const client = new Client({ name: "task-api-tests", version: "1.0.0" });
+  // "auto": probe with server/discover and speak 2026-07-28 when the server does (the client's
+  // default is still the 2025 handshake).
+  const client = new Client({ name: "task-api-tests", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
   const transport = new StreamableHTTPClientTransport(new URL(`${options.base ?? workerUrl()}/mcp`), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
