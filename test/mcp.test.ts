@@ -402,6 +402,29 @@ describe("isolation", () => {
   });
 });
 
+describe("arguments that could steer a tool's REST call", () => {
+  it('refuses "." and ".." as ids, which a URL would resolve (remove_member of ".." deleting the list)', async () => {
+    const mcp = await client(newUser());
+    const list = (await ok<{ list: List }>(mcp, "create_list", { name: "Keep me" })).list;
+    await toolProblem(mcp, "remove_member", { list_id: list.id, member_id: ".." }, "validation_failed", "member_id");
+    await toolProblem(mcp, "update_member", { list_id: list.id, member_id: ".", role: "viewer" }, "validation_failed", "member_id");
+    await toolProblem(mcp, "revoke_invitation", { list_id: "..", invitation_id: ".." }, "validation_failed", "list_id");
+    await toolProblem(mcp, "get_task", { id: ".." }, "validation_failed", "id");
+    expect((await ok<{ lists: List[] }>(mcp, "list_lists")).lists.map((l) => l.name)).toEqual(["Inbox", "Keep me"]);
+  });
+
+  it("never takes a field from an argument named __proto__ (the SDK makes it the arguments' prototype)", async () => {
+    const mcp = await client(newUser());
+    const created = await task(mcp, { title: "plain" });
+    const args = JSON.parse(`{"id": ${created.id}, "__proto__": {"title": "from the prototype"}}`) as Json;
+    // No field of its own to change: refused as an empty change.
+    await toolProblem(mcp, "update_task", args, "validation_failed");
+    const added = await task(mcp, JSON.parse('{"title": "x", "__proto__": {"priority": "high", "user_id": "someone"}}') as Json);
+    expect(added).toMatchObject({ title: "x", priority: "medium" });
+    expect((await get(mcp, created.id)).title).toBe("plain");
+  });
+});
+
 describe("HTTP: authentication, metadata, methods and malformed messages", () => {
   /** A POST of one message, checked against the OpenAPI document like every call() of the suite. */
   const rpc = (body: unknown, headers: Record<string, string> = {}) => {

@@ -8,7 +8,8 @@
 import { createMcpHandler, ProtocolError, ProtocolErrorCode, Server } from "@modelcontextprotocol/server";
 import { MAX_BATCH_BODY_BYTES } from "../http/body.ts";
 import { log } from "../log.ts";
-import { type Answer, type Call, type Tool, tools } from "./tools.ts";
+import { PROBLEMS } from "../problems.ts";
+import { type Answer, ArgumentError, type Call, type Tool, tools } from "./tools.ts";
 
 type Json = Record<string, unknown>;
 
@@ -91,7 +92,16 @@ function toolError(tool: Tool | undefined, problem: Json): Json {
 async function callTool(caller: Caller, name: string, args: Json): Promise<Json> {
   const tool = tools().find((candidate) => candidate.name === name);
   if (tool === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
-  const response = await caller.dispatch(toRequest(caller, tool.call(args)));
+  let call: Call;
+  try {
+    call = tool.call(args);
+  } catch (error) {
+    if (!(error instanceof ArgumentError)) throw error;
+    const { status, title } = PROBLEMS.validation_failed;
+    const errors = [{ path: error.argument, message: error.message }];
+    return toolError(undefined, { code: "validation_failed", status, title, detail: "", errors, request_id: caller.requestId });
+  }
+  const response = await caller.dispatch(toRequest(caller, call));
   const text = await response.text();
   const body: unknown = text === "" ? null : JSON.parse(text);
   if (response.status >= 400) {

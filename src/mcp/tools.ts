@@ -131,15 +131,35 @@ function fields(schema: Json): { properties: Json; required: string[] } {
 
 /** Arguments without `names`, and those names' values. */
 function split(args: Json, names: string[]): [Json, Json] {
-  const rest: Json = {};
-  const taken: Json = {};
-  for (const [name, value] of Object.entries(args)) (names.includes(name) ? taken : rest)[name] = value;
-  return [taken, rest];
+  // fromEntries defines each name as its own property, "__proto__" included, so the route sees
+  // (and refuses) every argument it does not know.
+  const entries = Object.entries(args);
+  return [
+    Object.fromEntries(entries.filter(([name]) => names.includes(name))),
+    Object.fromEntries(entries.filter(([name]) => !names.includes(name))),
+  ];
 }
 
-/** A path segment from an argument, as the route parses it (the route refuses what is not an id). */
-const segment = (value: unknown) =>
-  encodeURIComponent(typeof value === "string" || typeof value === "number" ? String(value) : JSON.stringify(value ?? ""));
+/** An argument refused before any call: one that cannot be put in a URL as it is. */
+export class ArgumentError extends Error {
+  readonly argument: string;
+  constructor(argument: string, message: string) {
+    super(message);
+    this.argument = argument;
+  }
+}
+
+/**
+ * A path segment from an argument, as the route parses it (the route refuses what is not an id).
+ * "." and ".." are refused here: URL parsing would resolve them against the path (a member_id of
+ * ".." would make DELETE …/lists/7/members/.. a DELETE of …/lists/7).
+ */
+function segment(args: Json, name: string): string {
+  const value = args[name];
+  const text = typeof value === "string" || typeof value === "number" ? String(value) : JSON.stringify(value ?? "");
+  if (text === "." || text === "..") throw new ArgumentError(name, 'must not be "." or ".."');
+  return encodeURIComponent(text);
+}
 
 const quote = (title: unknown) => JSON.stringify(typeof title === "string" && title.length > 60 ? `${title.slice(0, 57)}...` : title);
 const describeTask = (task: Json) => `${task.id} ${quote(task.title)}${task.completed === true ? " (completed)" : ""}`;
@@ -204,10 +224,9 @@ function batchTool(
       const [taken, rest] = split(args, [spec.idArg, "idempotency_key", ...envelopeNames]);
       const operation: Json = { op: spec.op, id: taken[spec.idArg] };
       for (const name of envelopeNames) if (taken[name] !== undefined) operation[name] = taken[name];
-      if (spec.nest !== undefined) operation[spec.nest] = rest;
-      else Object.assign(operation, rest);
-      for (const [name, value] of Object.entries(spec.defaults ?? {})) operation[name] ??= value;
-      return { method: "POST", path: "/tasks/batch", body: { operations: [operation] }, idempotencyKey: taken.idempotency_key };
+      const sent: Json = spec.nest === undefined ? { ...operation, ...rest } : { ...operation, [spec.nest]: rest };
+      for (const [name, value] of Object.entries(spec.defaults ?? {})) sent[name] ??= value;
+      return { method: "POST", path: "/tasks/batch", body: { operations: [sent] }, idempotencyKey: taken.idempotency_key };
     },
     result(answer) {
       const [item] = (answer.body as { results: Json[] }).results;
@@ -338,7 +357,7 @@ function buildTools(document: Document): Tool[] {
       outputSchema: taskOutput,
       call: (args) => {
         const [taken, query] = split(args, ["id"]);
-        return { method: "GET", path: `/tasks/${segment(taken.id)}`, query };
+        return { method: "GET", path: `/tasks/${segment(taken, "id")}`, query };
       },
       result: (answer) => ({ structured: { task: answer.body as Json }, summary: `Task ${describeTask(answer.body as Json)}.` }),
     }),
@@ -437,7 +456,7 @@ function buildTools(document: Document): Tool[] {
       outputSchema: document.response(occurrences, "200"),
       call: (args) => {
         const [taken, query] = split(args, ["id"]);
-        return { method: "GET", path: `/tasks/${segment(taken.id)}/occurrences`, query };
+        return { method: "GET", path: `/tasks/${segment(taken, "id")}/occurrences`, query };
       },
       result: (answer) => {
         const body = answer.body as Json;
@@ -535,7 +554,7 @@ function buildTools(document: Document): Tool[] {
       outputSchema: document.response(document.operation("post", "/lists/{list_id}/invitations"), "201"),
       call(args) {
         const [taken, body] = split(args, ["list_id"]);
-        return { method: "POST", path: `/lists/${segment(taken.list_id)}/invitations`, body };
+        return { method: "POST", path: `/lists/${segment(taken, "list_id")}/invitations`, body };
       },
       result: (answer) => {
         const invitation = answer.body as Json;
@@ -556,7 +575,7 @@ function buildTools(document: Document): Tool[] {
       ]),
       call: (args) => {
         const [taken, query] = split(args, ["list_id"]);
-        return { method: "GET", path: `/lists/${segment(taken.list_id)}/invitations`, query };
+        return { method: "GET", path: `/lists/${segment(taken, "list_id")}/invitations`, query };
       },
       result: (answer) => {
         const invitations = answer.body as Json[];
@@ -572,7 +591,7 @@ function buildTools(document: Document): Tool[] {
       outputSchema: object({ id: ID }, ["id"]),
       call: (args) => {
         const [taken, query] = split(args, ["list_id", "invitation_id"]);
-        return { method: "DELETE", path: `/lists/${segment(taken.list_id)}/invitations/${segment(taken.invitation_id)}`, query };
+        return { method: "DELETE", path: `/lists/${segment(taken, "list_id")}/invitations/${segment(taken, "invitation_id")}`, query };
       },
       result: (_answer, args) => ({
         structured: { id: args.invitation_id as number },
@@ -601,7 +620,7 @@ function buildTools(document: Document): Tool[] {
       outputSchema: object({ members: document.response(document.operation("get", "/lists/{list_id}/members"), "200") }, ["members"]),
       call: (args) => {
         const [taken, query] = split(args, ["list_id"]);
-        return { method: "GET", path: `/lists/${segment(taken.list_id)}/members`, query };
+        return { method: "GET", path: `/lists/${segment(taken, "list_id")}/members`, query };
       },
       result: (answer) => {
         const members = answer.body as Json[];
@@ -627,7 +646,7 @@ function buildTools(document: Document): Tool[] {
       outputSchema: document.response(document.operation("patch", "/lists/{list_id}/members/{member_id}"), "200"),
       call(args) {
         const [taken, body] = split(args, ["list_id", "member_id"]);
-        return { method: "PATCH", path: `/lists/${segment(taken.list_id)}/members/${segment(taken.member_id)}`, body };
+        return { method: "PATCH", path: `/lists/${segment(taken, "list_id")}/members/${segment(taken, "member_id")}`, body };
       },
       result: (answer) => {
         const member = answer.body as Json;
@@ -646,7 +665,7 @@ function buildTools(document: Document): Tool[] {
       outputSchema: object({ list_id: ID, member_id: { type: "string" } }, ["list_id", "member_id"]),
       call: (args) => {
         const [taken, query] = split(args, ["list_id", "member_id"]);
-        return { method: "DELETE", path: `/lists/${segment(taken.list_id)}/members/${segment(taken.member_id)}`, query };
+        return { method: "DELETE", path: `/lists/${segment(taken, "list_id")}/members/${segment(taken, "member_id")}`, query };
       },
       result: (_answer, args) => ({
         structured: { list_id: args.list_id as number, member_id: args.member_id as string },
