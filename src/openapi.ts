@@ -183,7 +183,7 @@ const param = (name: string, location: "path" | "header" | "query", schema: Json
 });
 
 const USER_ID = param("user_id", "path", { type: "string", minLength: 1 }, "The user; must be the token's `sub` (percent-encoded).");
-const ID = { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
+export const ID = { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
 const TASK_ID = param("id", "path", ID, "The task id.");
 const LIST_ID = param("list_id", "path", ID, "The list id.");
 const ifMatch = (what: "task" | "list") =>
@@ -201,10 +201,12 @@ const IF_NONE_MATCH = param(
   { type: "string" },
   "304 with no body when one of these tags (weak comparison) or * matches.",
 );
+/** An Idempotency-Key's text: 1 to 255 printable ASCII characters. */
+export const IDEMPOTENCY_KEY_SCHEMA = { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7E]+$" };
 const IDEMPOTENCY_KEY = param(
   "Idempotency-Key",
   "header",
-  { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7E]+$" },
+  IDEMPOTENCY_KEY_SCHEMA,
   "A retry with the same key and body within 24 hours returns the original 201 and creates nothing; another body is a 422; a retry while the first is in flight is a 409. Keys are per user.",
 );
 

@@ -3,7 +3,7 @@
 // call). A tool's input schema is its route's body, query and path parameters (and
 // Idempotency-Key, If-Match as arguments); its output schema is the route's response. Nothing
 // here validates arguments: the route does, with the same rules and problem codes as over HTTP.
-import { openApiDocument } from "../openapi.ts";
+import { ID, IDEMPOTENCY_KEY_SCHEMA, openApiDocument } from "../openapi.ts";
 
 type Json = Record<string, unknown>;
 
@@ -106,12 +106,8 @@ class Document {
 
 // ---- Building tools ---------------------------------------------------------------------------
 
-const ID = { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
 const IDEMPOTENCY_KEY = {
-  type: "string",
-  minLength: 1,
-  maxLength: 255,
-  pattern: "^[\\x20-\\x7E]+$",
+  ...IDEMPOTENCY_KEY_SCHEMA,
   description:
     "A fresh random string (a UUID) for each new change; send the same one again to retry this exact call, and the change is " +
     "applied once: the retry returns the first answer. Kept 24 hours, per user.",
