@@ -9,14 +9,15 @@
 // The database is behind a pooler, as Hyperdrive's is. Also: the first request a fresh Worker answers on each path (the MCP module loads on the first
 // /mcp request of an isolate), and the bundle's size. Local figures on a shared machine.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { workerdPid } from "./bench/floor.ts";
 import { startPooler } from "./lib/pooler.ts";
-import { startScratchPostgres } from "./lib/postgres.ts";
+import { freePort, startScratchPostgres } from "./lib/postgres.ts";
 import { hs256Token } from "./lib/token.ts";
 import { buildWorker, type RunningWorker, startWorker } from "./lib/worker.ts";
 
@@ -79,42 +80,69 @@ function sends(worker: RunningWorker, user: string, token: string, client: Clien
   };
 }
 
-async function firstRequests(bundle: string, postgresUrl: string, user: string, token: string): Promise<Record<string, number>> {
-  const firsts: Record<string, number> = {};
-  for (const [name, send] of [
-    [
-      "REST",
-      (worker: RunningWorker) => fetch(`${worker.url}/api/${user}/tasks?limit=${PAGE}`, { headers: { Authorization: `Bearer ${token}` } }),
-    ],
-    [
-      "MCP",
-      (worker: RunningWorker) =>
-        fetch(`${worker.url}/mcp`, {
-          method: "POST",
-          headers: {
-            Authorization: `Bearer ${token}`,
-            "Content-Type": "application/json",
-            Accept: "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2025-06-18",
-          },
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_tasks", arguments: { limit: PAGE } } }),
-        }),
-    ],
-  ] as const) {
-    const samples: number[] = [];
+/** CPU time of all of a process's threads so far, in ms (schedstat: nanoseconds, unlike /proc/<pid>/stat's 10 ms ticks). */
+function cpuMs(pid: number): number {
+  let nanoseconds = 0;
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, "utf8").split(" ")[0]);
+  }
+  return nanoseconds / 1e6;
+}
+
+interface First {
+  wallMs: number;
+  /** workerd's CPU over the first request, then over the second (the same request, warm). */
+  cpuMs: number;
+  secondCpuMs: number;
+}
+
+/** A fresh Worker's first request on each path, and its second, median of 5 Workers each. */
+async function firstRequests(bundle: string, postgresUrl: string, user: string, token: string): Promise<Record<string, First>> {
+  const firsts: Record<string, First> = {};
+  const paths = {
+    REST: (worker: RunningWorker) =>
+      fetch(`${worker.url}/api/${user}/tasks?limit=${PAGE}`, { headers: { Authorization: `Bearer ${token}` } }),
+    MCP: (worker: RunningWorker) =>
+      fetch(`${worker.url}/mcp`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${token}`,
+          "Content-Type": "application/json",
+          Accept: "application/json, text/event-stream",
+          "MCP-Protocol-Version": "2025-06-18",
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_tasks", arguments: { limit: PAGE } } }),
+      }),
+  };
+  for (const [name, send] of Object.entries(paths)) {
+    const samples: First[] = [];
     for (let round = 0; round < 5; round++) {
-      const worker = await startWorker(bundle, { hyperdrive: postgresUrl, bindings: { BETTER_AUTH_SECRET: SECRET } });
+      const inspectorPort = await freePort();
+      const worker = await startWorker(bundle, { hyperdrive: postgresUrl, bindings: { BETTER_AUTH_SECRET: SECRET }, inspectorPort });
       try {
-        const t0 = performance.now();
-        const response = await send(worker);
-        await response.arrayBuffer();
-        samples.push(performance.now() - t0);
+        const pid = workerdPid(inspectorPort);
+        const cpuOf = async () => {
+          await new Promise((resolve) => setTimeout(resolve, 300)); // let the runtime settle (and waitUntil work end)
+          const before = cpuMs(pid);
+          const t0 = performance.now();
+          await (await send(worker)).arrayBuffer();
+          const wall = performance.now() - t0;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return { wall, cpu: cpuMs(pid) - before };
+        };
+        const first = await cpuOf();
+        const second = await cpuOf();
+        samples.push({ wallMs: first.wall, cpuMs: first.cpu, secondCpuMs: second.cpu });
       } finally {
         await worker.stop();
       }
     }
-    samples.sort((a, b) => a - b);
-    firsts[name] = percentile(samples, 0.5);
+    const median = (pick: (sample: First) => number) =>
+      percentile(
+        samples.map(pick).sort((a, b) => a - b),
+        0.5,
+      );
+    firsts[name] = { wallMs: median((s) => s.wallMs), cpuMs: median((s) => s.cpuMs), secondCpuMs: median((s) => s.secondCpuMs) };
   }
   return firsts;
 }
@@ -191,10 +219,13 @@ try {
   }
 
   const firsts = await firstRequests(bundle, database, user, token);
-  console.log(
-    `\nThe first request of a fresh Worker (median of 5; the MCP module loads on the first /mcp request): ` +
-      `REST ${firsts.REST?.toFixed(1)} ms, MCP ${firsts.MCP?.toFixed(1)} ms.`,
-  );
+  console.log("\nA fresh Worker's first request, and its second (median of 5 Workers; the MCP module loads on the first /mcp request):");
+  for (const [name, first] of Object.entries(firsts)) {
+    console.log(
+      `  ${name.padEnd(5)} first: ${first.wallMs.toFixed(1)} ms, workerd CPU ${first.cpuMs.toFixed(1)} ms; ` +
+        `second: workerd CPU ${first.secondCpuMs.toFixed(1)} ms`,
+    );
+  }
   const source = readFileSync(bundle);
   console.log(`Bundle: ${(source.length / 1024).toFixed(0)} KiB, ${(gzipSync(source).length / 1024).toFixed(2)} KiB gzipped.`);
 } finally {
