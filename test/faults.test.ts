@@ -7,6 +7,7 @@ import { type ScratchPostgres, startScratchPostgres } from "../scripts/lib/postg
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { CONTRACT_LIMIT_MS, call, expectProblem, expectUnavailable, newUser, sleep, type Task, timed, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
+import { connect, toolProblem } from "./support/mcp.ts";
 import { startTestWorker } from "./support/transport.ts";
 
 describe("Postgres stopped, restarted and killed under the Worker", () => {
@@ -45,6 +46,18 @@ describe("Postgres stopped, restarted and killed under the Worker", () => {
       expectUnavailable(response);
       expect(ms).toBeLessThan(CONTRACT_LIMIT_MS);
     }
+    // An agent's tool call gets the same problem as a tool error it can act on, never a 5xx.
+    const mcp = await connect(user, { base: worker.url });
+    for (const [tool, args] of [
+      ["list_tasks", {}],
+      ["add_task", { title: "during the outage, by an agent" }],
+    ] as const) {
+      const started = Date.now();
+      const problem = await toolProblem(mcp, tool, args, "database_unavailable");
+      expect(problem).toMatchObject({ status: 503, retry_after: expect.any(Number) });
+      expect(Date.now() - started).toBeLessThan(CONTRACT_LIMIT_MS);
+    }
+    await mcp.close();
 
     await postgres.start();
     // Each request opens its own connection, so the first one after the restart should succeed;
