@@ -207,6 +207,8 @@ describe("the task tools", () => {
     expect(updated).toMatchObject({ id: created.id, title: "Final", tags: ["doc"], version: 2 });
     await toolProblem(mcp, "update_task", { id: created.id, title: "" }, "validation_failed", "title");
     await toolProblem(mcp, "update_task", { id: created.id, colour: "red" }, "validation_failed", "colour");
+    const two = await toolProblem(mcp, "update_task", { id: created.id, title: "", priority: "urgent" }, "validation_failed", "priority");
+    expect(two.detail).toMatch(/^title .* \(and 1 more in errors\)$/);
     await toolProblem(mcp, "update_task", { id: created.id, title: "stale", if_match: '"1"' }, "precondition_failed");
     await toolProblem(mcp, "update_task", { id: "forty-two", title: "x" }, "validation_failed", "id");
 

@@ -76,7 +76,9 @@ function toolError(tool: Tool | undefined, problem: Json): Json {
       }))
     : undefined;
   const [first] = errors ?? [];
-  const detail = first === undefined ? problem.detail : `${first.path === "" ? "" : `${first.path} `}${first.message}`;
+  // The route's detail names its first error by the route's path: say it with the argument's.
+  const more = (errors?.length ?? 0) > 1 ? ` (and ${(errors?.length ?? 1) - 1} more in errors)` : "";
+  const detail = first === undefined ? problem.detail : `${first.path === "" ? "" : `${first.path} `}${first.message}${more}`;
   const { type: _, operation: __, errors: ___, ...rest } = problem;
   const shown: Json = { ...rest, detail, ...(errors === undefined ? {} : { errors }) };
   return {
