@@ -5,6 +5,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../src/openapi.ts";
 import { call, newUser, tokenFor, workerUrl } from "./support/api.ts";
+import { ALLOWED_ORIGIN } from "./support/constants.ts";
 import { callTool, connect, connectLegacy, type Json, loadOutputSchemas, ok, toolProblem } from "./support/mcp.ts";
 
 interface Task {
@@ -81,7 +82,10 @@ describe("the tool list", () => {
   it("names the server and offers a tool for every part of the API", async () => {
     expect(mcp.getServerVersion()).toMatchObject({ name: "task-api" });
     expect(mcp.getNegotiatedProtocolVersion()).toBe("2026-07-28");
-    const { tools } = await mcp.listTools();
+    const listed = await mcp.listTools();
+    // The same list for every user until the next deploy: a client may keep it an hour.
+    expect(listed).toMatchObject({ ttlMs: 3_600_000, cacheScope: "public" });
+    const { tools } = listed;
     expect(tools.map((tool) => tool.name).sort()).toEqual([...TOOLS].sort());
     for (const tool of tools) {
       expect(tool.description?.length, tool.name).toBeGreaterThan(20);
@@ -428,6 +432,24 @@ describe("arguments that could steer a tool's REST call", () => {
 });
 
 describe("HTTP: authentication, metadata, methods and malformed messages", () => {
+  it("lets an allowed origin's browser agent send MCP's headers (CORS preflight)", async () => {
+    const preflight = await call("/mcp", {
+      method: "OPTIONS",
+      token: null,
+      headers: {
+        Origin: ALLOWED_ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, mcp-protocol-version, mcp-method, mcp-name",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Allow")).toBe("POST, OPTIONS");
+    const allowed = (preflight.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(/,\s*/);
+    expect(allowed).toEqual(expect.arrayContaining(["authorization", "content-type", "mcp-protocol-version", "mcp-method", "mcp-name"]));
+    const refused = await call("/mcp", { method: "POST", token: null, headers: { Origin: ALLOWED_ORIGIN }, body: {} });
+    expect(refused.headers.get("Access-Control-Expose-Headers")).toContain("WWW-Authenticate");
+  });
+
   /** A POST of one message, checked against the OpenAPI document like every call() of the suite. */
   const rpc = (body: unknown, headers: Record<string, string> = {}) => {
     const { Authorization, ...rest } = headers;

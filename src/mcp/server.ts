@@ -127,6 +127,9 @@ async function callTool(caller: Caller, name: string, args: Json): Promise<Json>
   };
 }
 
+/** How long a client may keep the tool list: an hour after a deploy, every client has the new one. */
+const TOOL_LIST_TTL_MS = 3_600_000;
+
 let listed: Json[] | undefined;
 
 /** tools/list's answer, built once per isolate. */
@@ -143,7 +146,12 @@ function toolList(): Json[] {
 }
 
 function serverFor(caller: Caller): Server {
-  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: false } },
+    instructions: INSTRUCTIONS,
+    // The tool list is the same for every user and changes only with a deploy (2026-07-28 clients cache it).
+    cacheHints: { "tools/list": { ttlMs: TOOL_LIST_TTL_MS, cacheScope: "public" } },
+  });
   server.setRequestHandler("tools/list", () => ({ tools: toolList() }) as never);
   server.setRequestHandler("tools/call", (request) => {
     const params = request.params as { name: string; arguments?: Json };
