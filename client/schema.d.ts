@@ -102,7 +102,7 @@ export interface paths {
         put?: never;
         /**
          * Join a list with an invitation token
-         * @description The caller becomes a member with the invitation's role; the invitation is used up. The list's tasks reach the new member under their own /api/{user_id}/…: in GET /tasks, GET /lists (with their role) and /changes. 410 when the invitation was used, has expired or was revoked (or its list deleted); 409 already_member for the owner or a member (the invitation stays unused); 409 member_limit_reached past 100 members, list_limit_reached past 500 shared lists.
+         * @description The caller becomes a member with the invitation's role; the invitation is used up. The list's tasks reach the new member under their own /api/{user_id}/…: in GET /tasks, GET /lists (with their role) and /changes. 410 when the invitation was used, has expired or was revoked (or its list deleted); 409 already_member for the owner or a member (the invitation stays unused); 409 member_limit_reached past 100 members, list_limit_reached past 500 shared lists. Idempotency-Key works as on POST /tasks: a retry with the same key and request within 24 hours gets the first answer again and changes nothing (a key used for another request: 422).
          */
         post: operations["acceptInvitation"];
         delete?: never;
@@ -223,7 +223,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke a pending invitation (the owner only)
-         * @description Accepting it is then a 410 invitation_revoked. 404 invitation_not_found when no pending invitation has this id.
+         * @description Accepting it is then a 410 invitation_revoked. 404 invitation_not_found when no pending invitation has this id. Idempotency-Key works as on POST /tasks: a retry with the same key and request within 24 hours gets the first answer again and changes nothing (a key used for another request: 422).
          */
         delete: operations["revokeInvitation"];
         options?: never;
@@ -272,14 +272,14 @@ export interface paths {
         post?: never;
         /**
          * Remove a member (the owner), or leave (a member, with their own id)
-         * @description The member's /changes then reports the list and each of its tasks as deleted, and their assignments in it are cleared. The owner cannot leave (409 owner_cannot_leave): transfer the list first, or delete it.
+         * @description The member's /changes then reports the list and each of its tasks as deleted, and their assignments in it are cleared. The owner cannot leave (409 owner_cannot_leave): transfer the list first, or delete it. Idempotency-Key works as on POST /tasks: a retry with the same key and request within 24 hours gets the first answer again and changes nothing (a key used for another request: 422).
          */
         delete: operations["removeMember"];
         options?: never;
         head?: never;
         /**
          * Change a member's role, or transfer the list (the owner only)
-         * @description editor or viewer; owner transfers the list and every task in it to that member, and the former owner stays as an editor. Every member's /changes reports what changed for them. The owner's own role changes only by a transfer (409 owner_role_fixed).
+         * @description editor or viewer; owner transfers the list and every task in it to that member, and the former owner stays as an editor. Every member's /changes reports what changed for them. The owner's own role changes only by a transfer (409 owner_role_fixed). Idempotency-Key works as on POST /tasks: a retry with the same key and request within 24 hours gets the first answer again and changes nothing (a key used for another request: 422).
          */
         patch: operations["updateMember"];
         trace?: never;
@@ -989,7 +989,7 @@ export interface components {
     headers: {
         /** @description The task's (or the list's) version as a strong entity tag, e.g. "3". */
         ETag: string;
-        /** @description "true" when this 201 replays an earlier request with the same Idempotency-Key. */
+        /** @description "true" when this answer replays an earlier request with the same Idempotency-Key. */
         "Idempotent-Replayed": "true";
         /** @description The next page: <url>; rel="next" (RFC 8288). The URL is absolute on the public origin when the deployment sets PUBLIC_URL, else a relative reference (the request's path and query with the next page's cursor, e.g. /api/{user_id}/tasks?…&cursor=…): resolve it against the request URL. Absent on the last page. */
         Link: string;
@@ -1214,7 +1214,10 @@ export interface operations {
     acceptInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body within 24 hours returns the original 201 and creates nothing; another body is a 422; a retry while the first is in flight is a 409. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The user; must be the token's `sub` (percent-encoded). */
                 user_id: string;
@@ -1230,9 +1233,10 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The list, as the new member sees it. */
+            /** @description The list, as the new member sees it (or replayed for a repeated Idempotency-Key). */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -1280,7 +1284,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No invitation has this token. Codes: `invitation_not_found`. */
+            /** @description No invitation has this token; or a repeated Idempotency-Key after the caller left the list. Codes: `invitation_not_found`, `list_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1289,20 +1293,21 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "invitation_not_found";
+                        code?: "invitation_not_found" | "list_not_found";
                     };
                 };
             };
-            /** @description Already a member, or a limit reached. Codes: `already_member`, `member_limit_reached`, `list_limit_reached`. */
+            /** @description Already a member, or a limit reached; or the same Idempotency-Key still in flight (with Retry-After). Codes: `already_member`, `member_limit_reached`, `list_limit_reached`, `idempotency_in_flight`. */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfterInFlight"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "already_member" | "member_limit_reached" | "list_limit_reached";
+                        code?: "already_member" | "member_limit_reached" | "list_limit_reached" | "idempotency_in_flight";
                     };
                 };
             };
@@ -1345,7 +1350,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed, or the Idempotency-Key was used with another request. Codes: `validation_failed`, `idempotency_key_reused`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1354,7 +1359,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed";
+                        code?: "validation_failed" | "idempotency_key_reused";
                     };
                 };
             };
@@ -2668,7 +2673,10 @@ export interface operations {
     revokeInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body within 24 hours returns the original 201 and creates nothing; another body is a 422; a retry while the first is in flight is a 409. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The invitation id. */
                 invitation_id: number;
@@ -2681,9 +2689,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Revoked. */
+            /** @description Revoked (or replayed for a repeated Idempotency-Key). */
             204: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2729,7 +2738,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description A request with this Idempotency-Key is still in flight (with Retry-After). Codes: `idempotency_in_flight`. */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfterInFlight"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "idempotency_in_flight";
+                    };
+                };
+            };
+            /** @description Validation failed, or the Idempotency-Key was used with another request. Codes: `validation_failed`, `idempotency_key_reused`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2738,7 +2761,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed";
+                        code?: "validation_failed" | "idempotency_key_reused";
                     };
                 };
             };
@@ -2920,7 +2943,10 @@ export interface operations {
     removeMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body within 24 hours returns the original 201 and creates nothing; another body is a 422; a retry while the first is in flight is a 409. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The list id. */
                 list_id: number;
@@ -2933,9 +2959,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Removed. */
+            /** @description Removed (or replayed for a repeated Idempotency-Key). */
             204: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -2981,20 +3008,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description The owner cannot leave. Codes: `owner_cannot_leave`. */
+            /** @description The owner cannot leave; or the same Idempotency-Key still in flight (with Retry-After). Codes: `owner_cannot_leave`, `idempotency_in_flight`. */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfterInFlight"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "owner_cannot_leave";
+                        code?: "owner_cannot_leave" | "idempotency_in_flight";
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed, or the Idempotency-Key was used with another request. Codes: `validation_failed`, `idempotency_key_reused`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3003,7 +3031,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed";
+                        code?: "validation_failed" | "idempotency_key_reused";
                     };
                 };
             };
@@ -3053,7 +3081,10 @@ export interface operations {
     updateMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A retry with the same key and body within 24 hours returns the original 201 and creates nothing; another body is a 422; a retry while the first is in flight is a 409. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The list id. */
                 list_id: number;
@@ -3076,9 +3107,10 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The member with the new role. */
+            /** @description The member with the new role (or replayed for a repeated Idempotency-Key). */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
@@ -3138,7 +3170,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such list for this user, or no such member. Codes: `list_not_found`, `member_not_found`. */
+            /** @description No such list for this user, or no such member; or a repeated Idempotency-Key after the caller left the list. Codes: `list_not_found`, `member_not_found`. */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3151,16 +3183,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description The owner's role, or the new owner has too many lists. Codes: `owner_role_fixed`, `list_limit_reached`. */
+            /** @description The owner's role, or the new owner has too many lists; or the same Idempotency-Key still in flight. Codes: `owner_role_fixed`, `list_limit_reached`, `idempotency_in_flight`. */
             409: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfterInFlight"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "owner_role_fixed" | "list_limit_reached";
+                        code?: "owner_role_fixed" | "list_limit_reached" | "idempotency_in_flight";
                     };
                 };
             };
@@ -3190,7 +3223,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed: body fields, query parameters, the task or list id, or the Idempotency-Key. Codes: `validation_failed`. */
+            /** @description Validation failed, or the Idempotency-Key was used with another request. Codes: `validation_failed`, `idempotency_key_reused`. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3199,7 +3232,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "validation_failed";
+                        code?: "validation_failed" | "idempotency_key_reused";
                     };
                 };
             };

@@ -79,7 +79,11 @@ const HEADERS = {
     { type: "string" },
     false,
   ),
-  "Idempotent-Replayed": header('"true" when this 201 replays an earlier request with the same Idempotency-Key.', { const: "true" }, false),
+  "Idempotent-Replayed": header(
+    '"true" when this answer replays an earlier request with the same Idempotency-Key.',
+    { const: "true" },
+    false,
+  ),
 } as const;
 
 type HeaderName = keyof typeof HEADERS;
@@ -209,6 +213,18 @@ const IDEMPOTENCY_KEY = param(
   IDEMPOTENCY_KEY_SCHEMA,
   "A retry with the same key and body within 24 hours returns the original 201 and creates nothing; another body is a 422; a retry while the first is in flight is a 409. Keys are per user.",
 );
+
+/** The sharing writes that take an Idempotency-Key (all but making an invitation: its token is shown once, never stored). */
+const SHARING_KEY =
+  "Idempotency-Key works as on POST /tasks: a retry with the same key and request within 24 hours gets the first answer " +
+  "again and changes nothing (a key used for another request: 422).";
+const IN_FLIGHT = {
+  "409": problem(
+    "A request with this Idempotency-Key is still in flight (with Retry-After).",
+    ["idempotency_in_flight"],
+    "RetryAfterInFlight",
+  ),
+};
 
 const LIST_DESCRIPTIONS: Record<string, string> = {
   list_id: "Only the tasks of this list.",
@@ -951,11 +967,19 @@ function buildDocument(): Json {
           tags: ["sharing"],
           operationId: "revokeInvitation",
           summary: "Revoke a pending invitation (the owner only)",
-          description: "Accepting it is then a 410 invitation_revoked. 404 invitation_not_found when no pending invitation has this id.",
+          description:
+            "Accepting it is then a 410 invitation_revoked. 404 invitation_not_found when no pending invitation has this id. " +
+            SHARING_KEY,
+          parameters: [IDEMPOTENCY_KEY],
           responses: {
-            "204": { description: "Revoked.", headers: headerRefs() },
+            "204": { description: "Revoked (or replayed for a repeated Idempotency-Key).", headers: headerRefs("Idempotent-Replayed") },
             "404": problem("No such list for this user, or no such pending invitation in it.", ["list_not_found", "invitation_not_found"]),
+            ...IN_FLIGHT,
             ...API_ERRORS,
+            "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
+              "validation_failed",
+              "idempotency_key_reused",
+            ]),
           },
         },
       },
@@ -970,14 +994,27 @@ function buildDocument(): Json {
             "member under their own /api/{user_id}/…: in GET /tasks, GET /lists (with their role) and /changes. 410 when the " +
             "invitation was used, has expired or was revoked (or its list deleted); 409 already_member for the owner or a member " +
             `(the invitation stays unused); 409 member_limit_reached past ${MAX_MEMBERS} members, list_limit_reached past ${MAX_LISTS} ` +
-            "shared lists.",
+            "shared lists. " +
+            SHARING_KEY,
+          parameters: [IDEMPOTENCY_KEY],
           requestBody: body(schemaOf(AcceptInput)),
           responses: {
-            "200": json("The list, as the new member sees it.", LIST),
-            "404": problem("No invitation has this token.", ["invitation_not_found"]),
-            "409": problem("Already a member, or a limit reached.", ["already_member", "member_limit_reached", "list_limit_reached"]),
+            "200": json("The list, as the new member sees it (or replayed for a repeated Idempotency-Key).", LIST, "Idempotent-Replayed"),
+            "404": problem("No invitation has this token; or a repeated Idempotency-Key after the caller left the list.", [
+              "invitation_not_found",
+              "list_not_found",
+            ]),
+            "409": problem(
+              "Already a member, or a limit reached; or the same Idempotency-Key still in flight (with Retry-After).",
+              ["already_member", "member_limit_reached", "list_limit_reached", "idempotency_in_flight"],
+              "RetryAfterInFlight",
+            ),
             "410": problem("The invitation can no longer be accepted.", ["invitation_used", "invitation_expired", "invitation_revoked"]),
             ...API_ERRORS,
+            "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
+              "validation_failed",
+              "idempotency_key_reused",
+            ]),
             ...BODY_ERRORS,
           },
         },
@@ -1008,13 +1045,30 @@ function buildDocument(): Json {
           description:
             "editor or viewer; owner transfers the list and every task in it to that member, and the former owner stays as an " +
             "editor. Every member's /changes reports what changed for them. The owner's own role changes only by a transfer (409 " +
-            "owner_role_fixed).",
+            "owner_role_fixed). " +
+            SHARING_KEY,
+          parameters: [IDEMPOTENCY_KEY],
           requestBody: body(schemaOf(MemberPatch)),
           responses: {
-            "200": json("The member with the new role.", schemaOf(Member)),
-            "404": problem("No such list for this user, or no such member.", ["list_not_found", "member_not_found"]),
-            "409": problem("The owner's role, or the new owner has too many lists.", ["owner_role_fixed", "list_limit_reached"]),
+            "200": json(
+              "The member with the new role (or replayed for a repeated Idempotency-Key).",
+              schemaOf(Member),
+              "Idempotent-Replayed",
+            ),
+            "404": problem("No such list for this user, or no such member; or a repeated Idempotency-Key after the caller left the list.", [
+              "list_not_found",
+              "member_not_found",
+            ]),
+            "409": problem(
+              "The owner's role, or the new owner has too many lists; or the same Idempotency-Key still in flight.",
+              ["owner_role_fixed", "list_limit_reached", "idempotency_in_flight"],
+              "RetryAfterInFlight",
+            ),
             ...API_ERRORS,
+            "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
+              "validation_failed",
+              "idempotency_key_reused",
+            ]),
             ...BODY_ERRORS,
           },
         },
@@ -1024,12 +1078,22 @@ function buildDocument(): Json {
           summary: "Remove a member (the owner), or leave (a member, with their own id)",
           description:
             "The member's /changes then reports the list and each of its tasks as deleted, and their assignments in it are " +
-            "cleared. The owner cannot leave (409 owner_cannot_leave): transfer the list first, or delete it.",
+            "cleared. The owner cannot leave (409 owner_cannot_leave): transfer the list first, or delete it. " +
+            SHARING_KEY,
+          parameters: [IDEMPOTENCY_KEY],
           responses: {
-            "204": { description: "Removed.", headers: headerRefs() },
+            "204": { description: "Removed (or replayed for a repeated Idempotency-Key).", headers: headerRefs("Idempotent-Replayed") },
             "404": problem("No such list for this user, or no such member.", ["list_not_found", "member_not_found"]),
-            "409": problem("The owner cannot leave.", ["owner_cannot_leave"]),
+            "409": problem(
+              "The owner cannot leave; or the same Idempotency-Key still in flight (with Retry-After).",
+              ["owner_cannot_leave", "idempotency_in_flight"],
+              "RetryAfterInFlight",
+            ),
             ...API_ERRORS,
+            "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
+              "validation_failed",
+              "idempotency_key_reused",
+            ]),
           },
         },
       },

@@ -369,8 +369,38 @@ describe("retries", () => {
     expect(await ok(mcp, "create_list", { name: "Once", idempotency_key: "list-1" })).toEqual(list);
     expect((await ok<{ lists: List[] }>(mcp, "list_lists")).lists.map((l) => l.name)).toEqual(["Inbox", "Once"]);
     const { tools } = await mcp.listTools();
-    const writes = tools.filter((tool) => tool.annotations?.readOnlyHint === false && !/invitation|member/.test(tool.name));
-    for (const tool of writes) expect(Object.keys(tool.inputSchema.properties ?? {}), tool.name).toContain("idempotency_key");
+    // Every write but making an invitation (its token is shown once and never stored: a replay could not show it).
+    const writes = tools.filter((tool) => tool.annotations?.readOnlyHint === false && tool.name !== "create_invitation");
+    expect(writes).toHaveLength(16);
+    for (const tool of writes) {
+      expect(Object.keys(tool.inputSchema.properties ?? {}), tool.name).toContain("idempotency_key");
+      expect(tool.annotations?.idempotentHint, tool.name).toBe(true);
+    }
+  });
+
+  it("so does every sharing write but making an invitation: a retried accept, role change, removal or revoke", async () => {
+    const owner = newUser();
+    const member = newUser();
+    const ownerMcp = await client(owner);
+    const memberMcp = await client(member);
+    const list = (await ok<{ list: List }>(ownerMcp, "create_list", { name: "Retried" })).list;
+    const { token } = await ok<{ token: string }>(ownerMcp, "create_invitation", { list_id: list.id });
+    const join = { token, idempotency_key: "join" };
+    const joined = await callTool(memberMcp, "accept_invitation", join);
+    const rejoined = await callTool(memberMcp, "accept_invitation", join);
+    expect(rejoined.structuredContent).toEqual(joined.structuredContent);
+    expect(rejoined.content[0]?.text).toContain("a retry");
+    const demote = { list_id: list.id, member_id: member, role: "viewer", idempotency_key: "demote" };
+    expect(await ok(ownerMcp, "update_member", demote)).toEqual(await ok(ownerMcp, "update_member", demote));
+    const { id: invitation } = await ok<{ id: number }>(ownerMcp, "create_invitation", { list_id: list.id });
+    const revoke = { list_id: list.id, invitation_id: invitation, idempotency_key: "revoke" };
+    expect(await ok(ownerMcp, "revoke_invitation", revoke)).toEqual(await ok(ownerMcp, "revoke_invitation", revoke));
+    const remove = { list_id: list.id, member_id: member, idempotency_key: "remove" };
+    expect(await ok(ownerMcp, "remove_member", remove)).toEqual(await ok(ownerMcp, "remove_member", remove));
+    const { members } = await ok<{ members: { user_id: string }[] }>(ownerMcp, "list_members", { list_id: list.id });
+    expect(members.map((m) => m.user_id)).toEqual([owner]);
+    // Once the member has left, their retried accept shows nothing of the list: a 404.
+    await toolProblem(memberMcp, "accept_invitation", join, "list_not_found");
   });
 });
 

@@ -577,6 +577,72 @@ describe("Idempotency-Key after leaving", () => {
   });
 });
 
+describe("Idempotency-Key on the sharing writes (accept, revoke, role, remove)", () => {
+  const keyed = (key: string) => ({ "Idempotency-Key": key });
+
+  it("a retried accept answers the same list with Idempotent-Replayed and joins once; after leaving, a 404", async () => {
+    const owner = newUser();
+    const member = newUser();
+    const list = await createList(owner, { name: "joined once" });
+    const token = await invitationToken(owner, list.id);
+    const send = () => call(`/api/${member}/invitations/accept`, { method: "POST", body: { token }, headers: keyed("join-1") });
+    const first = await expectJson<List>(await send());
+    const again = await send();
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await expectJson<List>(again)).toEqual(first);
+    // Without the key, the same request is the invitation's 410: it was used.
+    await expectProblem(await accept(member, token), "invitation_used");
+    expect((await members(owner, list.id)).map((m) => m.user_id)).toEqual([owner, member]);
+    // The same key with another body is a 422; nothing happens.
+    const other = await invitationToken(owner, list.id);
+    await expectProblem(
+      await call(`/api/${member}/invitations/accept`, { method: "POST", body: { token: other }, headers: keyed("join-1") }),
+      "idempotency_key_reused",
+    );
+    expect((await removeMember(member, list.id, member)).status).toBe(204);
+    await expectProblem(await send(), "list_not_found");
+    expect((await members(owner, list.id)).map((m) => m.user_id)).toEqual([owner]);
+  });
+
+  it("a retried revoke, role change or removal answers as the first time and changes nothing again", async () => {
+    const owner = newUser();
+    const member = newUser();
+    const list = await sharedList(owner, [member]);
+    const invitation = await expectJson<Invitation>(await invite(owner, list.id), 201);
+    const revoke = () =>
+      call(`/api/${owner}/lists/${list.id}/invitations/${invitation.id}`, { method: "DELETE", headers: keyed("revoke-1") });
+    expect((await revoke()).status).toBe(204);
+    const revokedAgain = await revoke();
+    expect(revokedAgain.status).toBe(204);
+    expect(revokedAgain.headers.get("Idempotent-Replayed")).toBe("true");
+
+    const demote = () =>
+      call(`/api/${owner}/lists/${list.id}/members/${member}`, { method: "PATCH", body: { role: "viewer" }, headers: keyed("role-1") });
+    const demoted = await expectJson<Member>(await demote());
+    const demotedAgain = await demote();
+    expect(demotedAgain.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await expectJson<Member>(demotedAgain)).toEqual(demoted);
+
+    const remove = () => call(`/api/${owner}/lists/${list.id}/members/${member}`, { method: "DELETE", headers: keyed("remove-1") });
+    expect((await remove()).status).toBe(204);
+    const removedAgain = await remove();
+    expect(removedAgain.status).toBe(204);
+    expect(removedAgain.headers.get("Idempotent-Replayed")).toBe("true");
+    // Without a key, a second removal is the 404 it always was.
+    await expectProblem(await removeMember(owner, list.id, member), "member_not_found");
+    expect((await members(owner, list.id)).map((m) => m.user_id)).toEqual([owner]);
+    // A key is per user and per request: the owner's "remove-1" on another request is a 422.
+    await expectProblem(
+      await call(`/api/${owner}/lists/${list.id}/members/${member}`, {
+        method: "PATCH",
+        body: { role: "editor" },
+        headers: keyed("remove-1"),
+      }),
+      "idempotency_key_reused",
+    );
+  });
+});
+
 describe("two writes that wait for each other", () => {
   it("the write that gives way answers 503 write_conflict with Retry-After and changes nothing; sent again, it succeeds", async () => {
     // Writes lock users in id order: the editor first, the other member last.

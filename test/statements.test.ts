@@ -224,7 +224,17 @@ describe("one SQL statement per API call, counted by pg_stat_statements", () => 
     await expectStatements(1, 200, `${lists}/invitations`);
     const revoked = (await (await call(`${lists}/invitations`, { base: base(), method: "POST", body: {} })).json()) as { id: number };
     await expectStatements(1, 204, `${lists}/invitations/${revoked.id}`, { method: "DELETE" });
-    await expectStatements(1, 200, `/api/${member}/invitations/accept`, { method: "POST", body: { token } });
+    await expectStatements(1, 200, `/api/${member}/invitations/accept`, {
+      method: "POST",
+      body: { token },
+      headers: { "Idempotency-Key": "accept-once" },
+    });
+    // Its retry with the key: the stored answer, from the same one statement.
+    await expectStatements(1, 200, `/api/${member}/invitations/accept`, {
+      method: "POST",
+      body: { token },
+      headers: { "Idempotency-Key": "accept-once" },
+    });
     await expectStatements(1, 410, `/api/${other}/invitations/accept`, { method: "POST", body: { token } });
     await expectStatements(1, 200, `/api/${member}/lists/${list.id}/members`);
     await expectStatements(1, 200, `/api/${member}/lists`);

@@ -836,11 +836,15 @@ BEGIN
         RAISE EXCEPTION 'the Idempotency-Key was used with another request' USING ERRCODE = 'TA422', DETAIL = '-1';
       END IF;
       -- The same answer, but never a task or list of a list the caller has left since (removed, or
-      -- a transfer of a list they then left): that operation's 404 instead.
-      SELECT (r->>'op')::integer, p_ops->((r->>'op')::integer)->>'op' LIKE 'list\_%' INTO v_index, v_first
-      FROM jsonb_array_elements(v_stored.results) r
-      WHERE (r->>'status')::integer IN (200, 201) AND CASE WHEN p_ops->((r->>'op')::integer)->>'op' LIKE 'list\_%'
-        THEN EXISTS (SELECT 1 FROM lists l WHERE l.id = (r->>'id')::bigint AND list_role(p_user, l.id) IS NULL)
+      -- a transfer of a list they then left): that operation's 404 instead. A list operation's
+      -- result id is a list's, and so is that of an accepted invitation or a member's new role
+      -- (their answers show the list and a member of it); the other sharing operations answer 204.
+      SELECT (r->>'op')::integer, o.kind LIKE 'list\_%' OR o.kind IN ('invitation_accept', 'member_update') INTO v_index, v_first
+      FROM jsonb_array_elements(v_stored.results) r, LATERAL (SELECT p_ops->((r->>'op')::integer)->>'op' AS kind) o
+      WHERE (r->>'status')::integer IN (200, 201) AND CASE
+        WHEN o.kind LIKE 'list\_%' OR o.kind IN ('invitation_accept', 'member_update')
+          THEN EXISTS (SELECT 1 FROM lists l WHERE l.id = (r->>'id')::bigint AND list_role(p_user, l.id) IS NULL)
+        WHEN o.kind LIKE 'invitation\_%' OR o.kind LIKE 'member\_%' THEN false
         ELSE EXISTS (SELECT 1 FROM tasks t WHERE t.id = (r->>'id')::bigint AND list_role(p_user, t.list_id) IS NULL) END
       ORDER BY (r->>'op')::integer LIMIT 1;
       IF FOUND THEN

@@ -582,29 +582,36 @@ function buildTools(document: Document): Tool[] {
       name: "revoke_invitation",
       title: "Revoke an invitation",
       description: "Revoke a pending invitation of a list the user owns; its token stops working.",
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-      inputSchema: object({ list_id: LIST_ID, invitation_id: { ...ID, description: "The invitation id." } }, ["list_id", "invitation_id"]),
+      annotations: { ...WRITE, destructiveHint: true },
+      inputSchema: object(
+        { list_id: LIST_ID, invitation_id: { ...ID, description: "The invitation id." }, idempotency_key: IDEMPOTENCY_KEY },
+        ["list_id", "invitation_id"],
+      ),
       outputSchema: object({ id: ID }, ["id"]),
       call: (args) => {
-        const [taken, query] = split(args, ["list_id", "invitation_id"]);
-        return { method: "DELETE", path: `/lists/${segment(taken, "list_id")}/invitations/${segment(taken, "invitation_id")}`, query };
+        const [taken, query] = split(args, ["list_id", "invitation_id", "idempotency_key"]);
+        const path = `/lists/${segment(taken, "list_id")}/invitations/${segment(taken, "invitation_id")}`;
+        return { method: "DELETE", path, query, idempotencyKey: taken.idempotency_key };
       },
-      result: (_answer, args) => ({
+      result: (answer, args) => ({
         structured: { id: args.invitation_id as number },
-        summary: `Revoked invitation ${args.invitation_id}.`,
+        summary: `Revoked invitation ${args.invitation_id}.${replayNote(answer)}`,
       }),
     }),
     routeTool({
       name: "accept_invitation",
       title: "Join a shared list",
       description: "Join a list with an invitation token someone gave the user. Returns the membership (the list and the role).",
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-      inputSchema: acceptBody,
+      annotations: WRITE,
+      inputSchema: object({ ...fields(acceptBody).properties, idempotency_key: IDEMPOTENCY_KEY }, fields(acceptBody).required),
       outputSchema: listOutput,
-      call: (args) => ({ method: "POST", path: "/invitations/accept", body: args }),
+      call(args) {
+        const [taken, body] = split(args, ["idempotency_key"]);
+        return { method: "POST", path: "/invitations/accept", body, idempotencyKey: taken.idempotency_key };
+      },
       result: (answer) => {
         const list = answer.body as Json;
-        return { structured: { list }, summary: `Joined list ${describeList(list)} as ${list.role}.` };
+        return { structured: { list }, summary: `Joined list ${describeList(list)} as ${list.role}.${replayNote(answer)}` };
       },
     }),
     routeTool({
@@ -630,42 +637,49 @@ function buildTools(document: Document): Tool[] {
       name: "update_member",
       title: "Change a member's role",
       description: "Make a member an editor or a viewer, or the owner (which transfers the list; the owner only).",
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: WRITE,
       inputSchema: object(
         {
           list_id: LIST_ID,
           member_id: { type: "string", minLength: 1, description: "The member's user id." },
           ...fields(memberBody).properties,
+          idempotency_key: IDEMPOTENCY_KEY,
         },
         ["list_id", "member_id", ...fields(memberBody).required],
       ),
       outputSchema: document.response(document.operation("patch", "/lists/{list_id}/members/{member_id}"), "200"),
       call(args) {
-        const [taken, body] = split(args, ["list_id", "member_id"]);
-        return { method: "PATCH", path: `/lists/${segment(taken, "list_id")}/members/${segment(taken, "member_id")}`, body };
+        const [taken, body] = split(args, ["list_id", "member_id", "idempotency_key"]);
+        const path = `/lists/${segment(taken, "list_id")}/members/${segment(taken, "member_id")}`;
+        return { method: "PATCH", path, body, idempotencyKey: taken.idempotency_key };
       },
       result: (answer) => {
         const member = answer.body as Json;
-        return { structured: member, summary: `${member.user_id} is now ${member.role} of list ${member.list_id}.` };
+        return { structured: member, summary: `${member.user_id} is now ${member.role} of list ${member.list_id}.${replayNote(answer)}` };
       },
     }),
     routeTool({
       name: "remove_member",
       title: "Remove a member, or leave a list",
       description: "The owner removes a member; a member passes their own user id to leave the list.",
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+      annotations: { ...WRITE, destructiveHint: true },
       inputSchema: object(
-        { list_id: LIST_ID, member_id: { type: "string", minLength: 1, description: "The member's user id (the user's own: leave)." } },
+        {
+          list_id: LIST_ID,
+          member_id: { type: "string", minLength: 1, description: "The member's user id (the user's own: leave)." },
+          idempotency_key: IDEMPOTENCY_KEY,
+        },
         ["list_id", "member_id"],
       ),
       outputSchema: object({ list_id: ID, member_id: { type: "string" } }, ["list_id", "member_id"]),
       call: (args) => {
-        const [taken, query] = split(args, ["list_id", "member_id"]);
-        return { method: "DELETE", path: `/lists/${segment(taken, "list_id")}/members/${segment(taken, "member_id")}`, query };
+        const [taken, query] = split(args, ["list_id", "member_id", "idempotency_key"]);
+        const path = `/lists/${segment(taken, "list_id")}/members/${segment(taken, "member_id")}`;
+        return { method: "DELETE", path, query, idempotencyKey: taken.idempotency_key };
       },
-      result: (_answer, args) => ({
+      result: (answer, args) => ({
         structured: { list_id: args.list_id as number, member_id: args.member_id as string },
-        summary: `${args.member_id} is no longer a member of list ${args.list_id}.`,
+        summary: `${args.member_id} is no longer a member of list ${args.list_id}.${replayNote(answer)}`,
       }),
     }),
 

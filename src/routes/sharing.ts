@@ -7,6 +7,7 @@ import type * as tasks from "../db/tasks.ts";
 import type { Env } from "../env.ts";
 import { readJsonObject, requireJsonObject } from "../http/body.ts";
 import type { AuthedRequest } from "../http/context.ts";
+import { idempotencyKey } from "../http/idempotency.ts";
 import { jsonText } from "../http/json.ts";
 import { validate } from "../http/validate.ts";
 import { invalid, listNotFound, listOwnerOnly } from "../problems.ts";
@@ -59,6 +60,20 @@ async function writeOne(request: AuthedRequest, env: Env, ctx: ExecutionContext,
   return only;
 }
 
+/**
+ * A sharing write that takes an Idempotency-Key (every one but making an invitation, whose token
+ * is in the first answer only and never stored): the operation is what the key's hash covers. The
+ * result, and the headers of a replay.
+ */
+async function writeOneOnce(request: AuthedRequest, env: Env, ctx: ExecutionContext, operation: tasks.Operation) {
+  const outcome = await writeTasks(request, env, ctx, [operation], { key: idempotencyKey(request), body: operation });
+  if (outcome.kind === "failed") throw failureProblem(outcome.reason, outcome.path, { list: true, prefix: "" });
+  const [only] = outcome.results;
+  if (only === undefined) throw new Error("task_write answered no result");
+  const headers: Record<string, string> = outcome.replayed ? { "Idempotent-Replayed": "true" } : {};
+  return { result: only, headers };
+}
+
 /** POST …/lists/{list_id}/invitations: the owner makes an invitation; its token is in this answer only. */
 export async function createInvitation(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const list = listId(request);
@@ -81,16 +96,20 @@ export async function listInvitations(request: AuthedRequest, _env: unknown, ctx
 
 /** DELETE …/lists/{list_id}/invitations/{invitation_id}: revoked; accepting it is then a 410. */
 export async function revokeInvitation(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  await writeOne(request, env, ctx, { op: "invitation_revoke", list_id: listId(request), id: invitationId(request) });
-  return new Response(null, { status: 204 });
+  const { headers } = await writeOneOnce(request, env, ctx, {
+    op: "invitation_revoke",
+    list_id: listId(request),
+    id: invitationId(request),
+  });
+  return new Response(null, { status: 204, headers });
 }
 
 /** POST /invitations/accept: the caller joins the list with the invitation's role; answers the list. */
 export async function acceptInvitation(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { token } = validate(AcceptInput, await requireJsonObject(request));
-  const result = await writeOne(request, env, ctx, { op: "invitation_accept", token_hash: await tokenHash(token) });
+  const { result, headers } = await writeOneOnce(request, env, ctx, { op: "invitation_accept", token_hash: await tokenHash(token) });
   if (result.status === 204) throw new Error("task_write joined no list");
-  return jsonText(result.task.json);
+  return jsonText(result.task.json, { headers });
 }
 
 /** GET …/lists/{list_id}/members: every member, the owner first (for any member). */
@@ -105,13 +124,13 @@ export async function updateMember(request: AuthedRequest, env: Env, ctx: Execut
   const list = listId(request);
   const member = memberId(request);
   const { role } = validate(MemberPatch, await requireJsonObject(request));
-  const result = await writeOne(request, env, ctx, { op: "member_update", list_id: list, user_id: member, role });
+  const { result, headers } = await writeOneOnce(request, env, ctx, { op: "member_update", list_id: list, user_id: member, role });
   if (result.status === 204) throw new Error("task_write changed no member");
-  return jsonText(result.task.json);
+  return jsonText(result.task.json, { headers });
 }
 
 /** DELETE …/members/{member_id}: the owner removes a member, or a member leaves (their own id). */
 export async function removeMember(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  await writeOne(request, env, ctx, { op: "member_remove", list_id: listId(request), user_id: memberId(request) });
-  return new Response(null, { status: 204 });
+  const { headers } = await writeOneOnce(request, env, ctx, { op: "member_remove", list_id: listId(request), user_id: memberId(request) });
+  return new Response(null, { status: 204, headers });
 }
