@@ -1,8 +1,9 @@
 // The MCP tools: each one is a REST call of this API made for the token's subject, described by
 // the OpenAPI document's own schemas (which come from the valibot schemas that validate the
 // call). A tool's input schema is its route's body, query and path parameters (and
-// Idempotency-Key, If-Match as arguments); its output schema is the route's response. Nothing
-// here validates arguments: the route does, with the same rules and problem codes as over HTTP.
+// Idempotency-Key, If-Match as arguments); its output schema is the route's response. The route
+// validates the arguments, with the same rules and problem codes as over HTTP; the only check here
+// is that a path argument is not "." or ".." (segment()), which the URL would resolve.
 import { ID, IDEMPOTENCY_KEY_SCHEMA, openApiDocument } from "../openapi.ts";
 
 type Json = Record<string, unknown>;
