@@ -218,6 +218,12 @@ const IDEMPOTENCY_KEY = param(
 const SHARING_KEY =
   "Idempotency-Key works as on POST /tasks: a retry with the same key and request within 24 hours gets the first answer " +
   "again and changes nothing (a key used for another request: 422).";
+const KEY_REUSED = {
+  "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
+    "validation_failed",
+    "idempotency_key_reused",
+  ]),
+};
 const IN_FLIGHT = {
   "409": problem(
     "A request with this Idempotency-Key is still in flight (with Retry-After).",
@@ -976,10 +982,7 @@ function buildDocument(): Json {
             "404": problem("No such list for this user, or no such pending invitation in it.", ["list_not_found", "invitation_not_found"]),
             ...IN_FLIGHT,
             ...API_ERRORS,
-            "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
-              "validation_failed",
-              "idempotency_key_reused",
-            ]),
+            ...KEY_REUSED,
           },
         },
       },
@@ -1011,10 +1014,7 @@ function buildDocument(): Json {
             ),
             "410": problem("The invitation can no longer be accepted.", ["invitation_used", "invitation_expired", "invitation_revoked"]),
             ...API_ERRORS,
-            "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
-              "validation_failed",
-              "idempotency_key_reused",
-            ]),
+            ...KEY_REUSED,
             ...BODY_ERRORS,
           },
         },
@@ -1065,10 +1065,7 @@ function buildDocument(): Json {
               "RetryAfterInFlight",
             ),
             ...API_ERRORS,
-            "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
-              "validation_failed",
-              "idempotency_key_reused",
-            ]),
+            ...KEY_REUSED,
             ...BODY_ERRORS,
           },
         },
@@ -1090,10 +1087,7 @@ function buildDocument(): Json {
               "RetryAfterInFlight",
             ),
             ...API_ERRORS,
-            "422": problem("Validation failed, or the Idempotency-Key was used with another request.", [
-              "validation_failed",
-              "idempotency_key_reused",
-            ]),
+            ...KEY_REUSED,
           },
         },
       },

@@ -839,12 +839,13 @@ BEGIN
       -- a transfer of a list they then left): that operation's 404 instead. A list operation's
       -- result id is a list's, and so is that of an accepted invitation or a member's new role
       -- (their answers show the list and a member of it); the other sharing operations answer 204.
-      SELECT (r->>'op')::integer, o.kind LIKE 'list\_%' OR o.kind IN ('invitation_accept', 'member_update') INTO v_index, v_first
-      FROM jsonb_array_elements(v_stored.results) r, LATERAL (SELECT p_ops->((r->>'op')::integer)->>'op' AS kind) o
+      SELECT (r->>'op')::integer, o.of_list INTO v_index, v_first
+      FROM jsonb_array_elements(v_stored.results) r,
+        LATERAL (SELECT p_ops->((r->>'op')::integer)->>'op' AS kind) k,
+        LATERAL (SELECT k.kind LIKE 'list\_%' OR k.kind IN ('invitation_accept', 'member_update') AS of_list) o
       WHERE (r->>'status')::integer IN (200, 201) AND CASE
-        WHEN o.kind LIKE 'list\_%' OR o.kind IN ('invitation_accept', 'member_update')
-          THEN EXISTS (SELECT 1 FROM lists l WHERE l.id = (r->>'id')::bigint AND list_role(p_user, l.id) IS NULL)
-        WHEN o.kind LIKE 'invitation\_%' OR o.kind LIKE 'member\_%' THEN false
+        WHEN o.of_list THEN EXISTS (SELECT 1 FROM lists l WHERE l.id = (r->>'id')::bigint AND list_role(p_user, l.id) IS NULL)
+        WHEN k.kind LIKE 'invitation\_%' OR k.kind LIKE 'member\_%' THEN false
         ELSE EXISTS (SELECT 1 FROM tasks t WHERE t.id = (r->>'id')::bigint AND list_role(p_user, t.list_id) IS NULL) END
       ORDER BY (r->>'op')::integer LIMIT 1;
       IF FOUND THEN

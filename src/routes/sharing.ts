@@ -51,22 +51,14 @@ function invitationId(request: AuthedRequest): number {
   return id;
 }
 
-/** The one result of a sharing write, or its failure as the problem it stands for. */
-async function writeOne(request: AuthedRequest, env: Env, ctx: ExecutionContext, operation: tasks.Operation) {
-  const outcome = await writeTasks(request, env, ctx, [operation]);
-  if (outcome.kind === "failed") throw failureProblem(outcome.reason, outcome.path, { list: true, prefix: "" });
-  const [only] = outcome.results;
-  if (only === undefined) throw new Error("task_write answered no result");
-  return only;
-}
-
 /**
- * A sharing write that takes an Idempotency-Key (every one but making an invitation, whose token
- * is in the first answer only and never stored): the operation is what the key's hash covers. The
- * result, and the headers of a replay.
+ * The one result of a sharing write, or its failure as the problem it stands for, and the headers
+ * of its answer. Every sharing write takes an Idempotency-Key (the operation is what the key's hash
+ * covers) but making an invitation (`keyed: false`): its token is in the first answer only.
  */
-async function writeOneOnce(request: AuthedRequest, env: Env, ctx: ExecutionContext, operation: tasks.Operation) {
-  const outcome = await writeTasks(request, env, ctx, [operation], { key: idempotencyKey(request), body: operation });
+async function writeOne(request: AuthedRequest, env: Env, ctx: ExecutionContext, operation: tasks.Operation, keyed = true) {
+  const idempotent = keyed ? { key: idempotencyKey(request), body: operation } : undefined;
+  const outcome = await writeTasks(request, env, ctx, [operation], idempotent);
   if (outcome.kind === "failed") throw failureProblem(outcome.reason, outcome.path, { list: true, prefix: "" });
   const [only] = outcome.results;
   if (only === undefined) throw new Error("task_write answered no result");
@@ -80,7 +72,8 @@ export async function createInvitation(request: AuthedRequest, env: Env, ctx: Ex
   const { role } = validate(InvitationInput, (await readJsonObject(request)) ?? {});
   const { token, hash } = await newToken();
   const expires = new Date(Date.now() + INVITATION_DAYS * 86_400_000).toISOString();
-  const result = await writeOne(request, env, ctx, { op: "invitation_create", list_id: list, role, token_hash: hash, expires_at: expires });
+  const operation: tasks.Operation = { op: "invitation_create", list_id: list, role, token_hash: hash, expires_at: expires };
+  const { result } = await writeOne(request, env, ctx, operation, false);
   if (result.status === 204) throw new Error("task_write made no invitation");
   const invitation = JSON.parse(result.task.json) as Record<string, unknown>;
   return jsonText(JSON.stringify({ ...invitation, token }), { status: 201 });
@@ -96,7 +89,7 @@ export async function listInvitations(request: AuthedRequest, _env: unknown, ctx
 
 /** DELETE …/lists/{list_id}/invitations/{invitation_id}: revoked; accepting it is then a 410. */
 export async function revokeInvitation(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const { headers } = await writeOneOnce(request, env, ctx, {
+  const { headers } = await writeOne(request, env, ctx, {
     op: "invitation_revoke",
     list_id: listId(request),
     id: invitationId(request),
@@ -107,7 +100,7 @@ export async function revokeInvitation(request: AuthedRequest, env: Env, ctx: Ex
 /** POST /invitations/accept: the caller joins the list with the invitation's role; answers the list. */
 export async function acceptInvitation(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { token } = validate(AcceptInput, await requireJsonObject(request));
-  const { result, headers } = await writeOneOnce(request, env, ctx, { op: "invitation_accept", token_hash: await tokenHash(token) });
+  const { result, headers } = await writeOne(request, env, ctx, { op: "invitation_accept", token_hash: await tokenHash(token) });
   if (result.status === 204) throw new Error("task_write joined no list");
   return jsonText(result.task.json, { headers });
 }
@@ -124,13 +117,13 @@ export async function updateMember(request: AuthedRequest, env: Env, ctx: Execut
   const list = listId(request);
   const member = memberId(request);
   const { role } = validate(MemberPatch, await requireJsonObject(request));
-  const { result, headers } = await writeOneOnce(request, env, ctx, { op: "member_update", list_id: list, user_id: member, role });
+  const { result, headers } = await writeOne(request, env, ctx, { op: "member_update", list_id: list, user_id: member, role });
   if (result.status === 204) throw new Error("task_write changed no member");
   return jsonText(result.task.json, { headers });
 }
 
 /** DELETE …/members/{member_id}: the owner removes a member, or a member leaves (their own id). */
 export async function removeMember(request: AuthedRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const { headers } = await writeOneOnce(request, env, ctx, { op: "member_remove", list_id: listId(request), user_id: memberId(request) });
+  const { headers } = await writeOne(request, env, ctx, { op: "member_remove", list_id: listId(request), user_id: memberId(request) });
   return new Response(null, { status: 204, headers });
 }
