@@ -47,6 +47,11 @@ export interface Config {
    * when it is not set: they are then relative references, never built from the client's Host.
    */
   publicOrigin: Setting<string>;
+  /**
+   * The server that issues the tokens, for /mcp's OAuth resource metadata: JWT_ISSUER, else
+   * BETTER_AUTH_URL; undefined when neither is set.
+   */
+  authorizationServer: string | undefined;
 }
 
 const cache = new WeakMap<Env, Config>();
@@ -60,6 +65,7 @@ export function configFrom(env: Env): Config {
       auth: readAuth(env),
       database: readDatabase(env),
       publicOrigin: readPublicOrigin(env.PUBLIC_URL),
+      authorizationServer: nonEmpty(env.JWT_ISSUER) ?? nonEmpty(env.BETTER_AUTH_URL)?.replace(/\/+$/, ""),
     };
     cache.set(env, config);
   }

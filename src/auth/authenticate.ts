@@ -1,5 +1,6 @@
 // The first step of every /api/{user_id}/... route: the bearer token must be valid (401) and its
 // subject must be exactly the {user_id} of the path (403). Makes the request an AuthedRequest.
+// /mcp, whose path names no user, takes any valid token (authenticateAnySubject).
 // /live also takes the token as a WebSocket subprotocol (browsers cannot set headers there).
 import { required } from "../config.ts";
 import type { AppRequest, AuthedRequest } from "../http/context.ts";
@@ -31,10 +32,15 @@ export function authenticateSocket(request: AppRequest): Promise<undefined> {
   return authenticateWith(request, token === undefined || token === "" ? bearerToken(request) : token);
 }
 
-async function authenticateWith(request: AppRequest, token: string): Promise<undefined> {
+/** For a path that names no user (/mcp): any valid bearer token, whose subject is then the user. */
+export function authenticateAnySubject(request: AppRequest): Promise<undefined> {
+  return authenticateWith(request, bearerToken(request), false);
+}
+
+async function authenticateWith(request: AppRequest, token: string, ownsPath = true): Promise<undefined> {
   const identity = await verifyToken(token, required(request.config.auth));
   // An exact comparison: user ids are case-sensitive (Better Auth's are random mixed-case strings).
-  if (pathUser(request) !== identity.userId) throw forbidden();
+  if (ownsPath && pathUser(request) !== identity.userId) throw forbidden();
   const authed: Pick<AuthedRequest, "userId" | "tokenExpires"> = { userId: identity.userId, tokenExpires: identity.expires };
   Object.assign(request, authed);
   return undefined;

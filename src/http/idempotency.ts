@@ -4,14 +4,16 @@ import { invalid } from "../problems.ts";
 
 // 1 to 255 printable ASCII characters (space to tilde).
 const KEY = /^[\x20-\x7E]{1,255}$/;
+export const KEY_RULE = "must be 1 to 255 printable ASCII characters";
+
+/** Whether `key` is a valid Idempotency-Key (the MCP tools check their idempotency_key with it). */
+export const isIdempotencyKey = (key: unknown): key is string => typeof key === "string" && KEY.test(key);
 
 /** The request's Idempotency-Key, undefined when absent; 422 when it breaks the rules. */
 export function idempotencyKey(request: Request): string | undefined {
   const key = request.headers.get("Idempotency-Key");
   if (key === null) return undefined;
-  if (!KEY.test(key)) {
-    throw invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters");
-  }
+  if (!isIdempotencyKey(key)) throw invalid("Idempotency-Key", KEY_RULE);
   return key;
 }
 

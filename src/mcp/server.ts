@@ -7,9 +7,10 @@
 // own router with the caller's token: the same validation, limits, statement and problem codes.
 import { createMcpHandler, ProtocolError, ProtocolErrorCode, Server } from "@modelcontextprotocol/server";
 import { MAX_BATCH_BODY_BYTES } from "../http/body.ts";
+import { isIdempotencyKey, KEY_RULE } from "../http/idempotency.ts";
 import { log } from "../log.ts";
 import { PROBLEMS } from "../problems.ts";
-import { type Answer, ArgumentError, type Call, type Tool, tools } from "./tools.ts";
+import { type Answer, ArgumentError, argumentText, type Call, type Tool, tools } from "./tools.ts";
 
 type Json = Record<string, unknown>;
 
@@ -25,33 +26,22 @@ export interface Caller {
   dispatch(request: Request): Promise<Response>;
 }
 
-export const SERVER_INFO = { name: "task-api", title: "Task API", version: "1.0.0" };
+const SERVER_INFO = { name: "task-api", title: "Task API", version: "1.0.0" };
 
 const INSTRUCTIONS =
   "Manage the signed-in user's tasks and lists. Tasks live in lists (the Inbox by default) and may have subtasks. " +
   "Writes take an optional idempotency_key: send a fresh one per change and the same one when retrying. " +
   "Errors carry a stable code (problem.code), e.g. task_not_found, validation_failed (with the argument in errors[].path).";
 
-/** An argument value as query text (the route validates it). */
-function queryText(value: unknown): string {
-  return typeof value === "string"
-    ? value
-    : typeof value === "number" || typeof value === "boolean"
-      ? String(value)
-      : JSON.stringify(value);
-}
-
-const PRINTABLE = /^[\x20-\x7E]*$/;
-
+/** The REST request of a call; an ArgumentError for an idempotency_key no header can carry as it is. */
 function toRequest(caller: Caller, call: Call): Request {
   const url = new URL(`${caller.origin}/api/${encodeURIComponent(caller.userId)}${call.path}`);
-  for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(name, queryText(value));
+  for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(name, argumentText(value));
   const headers: Record<string, string> = { Authorization: caller.authorization, "X-Request-Id": caller.requestId };
   if (call.idempotencyKey !== undefined) {
-    // A header cannot carry every value: one it cannot is sent empty, which the route refuses
-    // (422 naming Idempotency-Key, which the tool calls idempotency_key) as it refuses any bad key.
-    const key = call.idempotencyKey;
-    headers["Idempotency-Key"] = typeof key === "string" && PRINTABLE.test(key) ? key : "";
+    // Checked here with the route's own rule: a header cannot carry every value an argument can.
+    if (!isIdempotencyKey(call.idempotencyKey)) throw new ArgumentError("idempotency_key", KEY_RULE);
+    headers["Idempotency-Key"] = call.idempotencyKey;
   }
   let body: string | null = null;
   if (call.body !== undefined) {
@@ -94,16 +84,16 @@ function toolError(tool: Tool | undefined, problem: Json): Json {
 async function callTool(caller: Caller, name: string, args: Json): Promise<Json> {
   const tool = tools().find((candidate) => candidate.name === name);
   if (tool === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
-  let call: Call;
+  let request: Request;
   try {
-    call = tool.call(args);
+    request = toRequest(caller, tool.call(args));
   } catch (error) {
     if (!(error instanceof ArgumentError)) throw error;
     const { status, title } = PROBLEMS.validation_failed;
     const errors = [{ path: error.argument, message: error.message }];
     return toolError(undefined, { code: "validation_failed", status, title, detail: "", errors, request_id: caller.requestId });
   }
-  const response = await caller.dispatch(toRequest(caller, call));
+  const response = await caller.dispatch(request);
   const text = await response.text();
   const body: unknown = text === "" ? null : JSON.parse(text);
   if (response.status >= 400) {
@@ -112,7 +102,6 @@ async function callTool(caller: Caller, name: string, args: Json): Promise<Json>
     return toolError(tool, retryAfter === null ? problem : { ...problem, retry_after: Number(retryAfter) });
   }
   const answer: Answer = {
-    status: response.status,
     body,
     nextCursor: nextCursor(response.headers.get("Link")),
     replayed: response.headers.get("Idempotent-Replayed") === "true",

@@ -2,8 +2,9 @@
 // the OpenAPI document's own schemas (which come from the valibot schemas that validate the
 // call). A tool's input schema is its route's body, query and path parameters (and
 // Idempotency-Key, If-Match as arguments); its output schema is the route's response. The route
-// validates the arguments, with the same rules and problem codes as over HTTP; the only check here
-// is that a path argument is not "." or ".." (segment()), which the URL would resolve.
+// validates the arguments, with the same rules and problem codes as over HTTP. Checked before the
+// call are only what a URL or a header would mangle: a path argument missing, "." or ".."
+// (segment()), and an idempotency_key a header cannot carry (server.ts, with the route's rule).
 import { ID, IDEMPOTENCY_KEY_SCHEMA, openApiDocument } from "../openapi.ts";
 
 type Json = Record<string, unknown>;
@@ -19,7 +20,6 @@ export interface Call {
 
 /** What a route answered, for a tool to turn into its result. */
 export interface Answer {
-  status: number;
   body: unknown;
   /** The Link header's next cursor, for listings. */
   nextCursor: string | null;
@@ -146,14 +146,21 @@ export class ArgumentError extends Error {
   }
 }
 
+/** An argument as the text of a path segment or a query parameter, for the route to parse. */
+export function argumentText(value: unknown): string {
+  if (typeof value === "string") return value;
+  return typeof value === "number" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
+}
+
 /**
  * A path segment from an argument, as the route parses it (the route refuses what is not an id).
- * "." and ".." are refused here: URL parsing would resolve them against the path (a member_id of
- * ".." would make DELETE …/lists/7/members/.. a DELETE of …/lists/7).
+ * Missing, "." and ".." are refused here: URL parsing would resolve a dot segment against the path
+ * (a member_id of ".." would make DELETE …/lists/7/members/.. a DELETE of …/lists/7).
  */
 function segment(args: Json, name: string): string {
   const value = args[name];
-  const text = typeof value === "string" || typeof value === "number" ? String(value) : JSON.stringify(value ?? "");
+  if (value === undefined) throw new ArgumentError(name, "is required");
+  const text = argumentText(value);
   if (text === "." || text === "..") throw new ArgumentError(name, 'must not be "." or ".."');
   return encodeURIComponent(text);
 }
@@ -169,6 +176,20 @@ function enumerate(items: Json[], describe: (item: Json) => string, shown = 10):
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 const replayNote = (answer: Answer) =>
   answer.replayed ? " (a retry: the first call with this idempotency_key did it; nothing changed now)" : "";
+
+/** A route's JSON body schema as a tool's input, with the idempotency_key its retries carry. */
+function withIdempotencyKey(body: Json): Json {
+  const { properties, required } = fields(body);
+  return object({ ...properties, idempotency_key: IDEMPOTENCY_KEY }, required);
+}
+
+/** A POST of the arguments as the body, their idempotency_key as the Idempotency-Key. */
+const postWithKey =
+  (path: string) =>
+  (args: Json): Call => {
+    const [taken, body] = split(args, ["idempotency_key"]);
+    return { method: "POST", path, body, idempotencyKey: taken.idempotency_key };
+  };
 
 /** Error paths the routes use for headers, as arguments. */
 function commonArgument(path: string): string {
@@ -278,12 +299,9 @@ function buildTools(document: Document): Tool[] {
         "Create one task (in the Inbox unless list_id is given; a subtask with parent_id). Returns the task. " +
         "To add several at once, use add_tasks.",
       annotations: WRITE,
-      inputSchema: object({ ...fields(createBody).properties, idempotency_key: IDEMPOTENCY_KEY }, fields(createBody).required),
+      inputSchema: withIdempotencyKey(createBody),
       outputSchema: taskOutput,
-      call(args) {
-        const [taken, body] = split(args, ["idempotency_key"]);
-        return { method: "POST", path: "/tasks", body, idempotencyKey: taken.idempotency_key };
-      },
+      call: postWithKey("/tasks"),
       result: (answer) => ({
         structured: { task: answer.body as Json },
         summary: `Added task ${describeTask(answer.body as Json)}.${replayNote(answer)}`,
@@ -484,12 +502,9 @@ function buildTools(document: Document): Tool[] {
       title: "Create a list",
       description: "Create a list (last in the user's order). Returns the list.",
       annotations: WRITE,
-      inputSchema: object({ ...fields(listBody).properties, idempotency_key: IDEMPOTENCY_KEY }, fields(listBody).required),
+      inputSchema: withIdempotencyKey(listBody),
       outputSchema: listOutput,
-      call(args) {
-        const [taken, body] = split(args, ["idempotency_key"]);
-        return { method: "POST", path: "/lists", body, idempotencyKey: taken.idempotency_key };
-      },
+      call: postWithKey("/lists"),
       result: (answer) => ({
         structured: { list: answer.body as Json },
         summary: `Created list ${describeList(answer.body as Json)}.${replayNote(answer)}`,
@@ -604,12 +619,9 @@ function buildTools(document: Document): Tool[] {
       title: "Join a shared list",
       description: "Join a list with an invitation token someone gave the user. Returns the membership (the list and the role).",
       annotations: WRITE,
-      inputSchema: object({ ...fields(acceptBody).properties, idempotency_key: IDEMPOTENCY_KEY }, fields(acceptBody).required),
+      inputSchema: withIdempotencyKey(acceptBody),
       outputSchema: listOutput,
-      call(args) {
-        const [taken, body] = split(args, ["idempotency_key"]);
-        return { method: "POST", path: "/invitations/accept", body, idempotencyKey: taken.idempotency_key };
-      },
+      call: postWithKey("/invitations/accept"),
       result: (answer) => {
         const list = answer.body as Json;
         return { structured: { list }, summary: `Joined list ${describeList(list)} as ${list.role}.${replayNote(answer)}` };

@@ -2,8 +2,8 @@
 // authenticate there: OAuth 2.0 Protected Resource Metadata (RFC 9728) and the 401 challenge that
 // points at it. The same bearer token as the REST API, verified before the MCP server sees the
 // request; the tools act for the token's subject and nobody else.
-import { bearerToken, verifyToken } from "../auth/jwt.ts";
-import { required } from "../config.ts";
+import { authenticateAnySubject } from "../auth/authenticate.ts";
+import { bearerToken } from "../auth/jwt.ts";
 import type { Env } from "../env.ts";
 import type { AppRequest, AuthedRequest } from "../http/context.ts";
 import { markInternal } from "../http/internal.ts";
@@ -18,12 +18,6 @@ function origin(request: AppRequest): string {
   return configured.ok && configured.value !== "" ? configured.value : new URL(request.url).origin;
 }
 
-/** Better Auth, the server that issues the tokens: JWT_ISSUER, else BETTER_AUTH_URL; undefined when neither is set. */
-function authorizationServer(env: Env): string | undefined {
-  const value = (env.JWT_ISSUER ?? "").trim() || (env.BETTER_AUTH_URL ?? "").trim().replace(/\/+$/, "");
-  return value === "" ? undefined : value;
-}
-
 /**
  * The first step of /mcp: a valid bearer token (any subject: the path names no user), else the
  * REST API's 401 whose WWW-Authenticate also names the resource metadata (RFC 9728 §5.1), which
@@ -31,10 +25,7 @@ function authorizationServer(env: Env): string | undefined {
  */
 export async function authenticateMcp(request: AppRequest): Promise<undefined> {
   try {
-    const identity = await verifyToken(bearerToken(request), required(request.config.auth));
-    const authed: Pick<AuthedRequest, "userId" | "tokenExpires"> = { userId: identity.userId, tokenExpires: identity.expires };
-    Object.assign(request, authed);
-    return undefined;
+    return await authenticateAnySubject(request);
   } catch (error) {
     if (error instanceof HttpError && error.status === 401) {
       const challenge = error.headers["WWW-Authenticate"] ?? 'Bearer realm="tasks"';
@@ -49,10 +40,10 @@ export async function authenticateMcp(request: AppRequest): Promise<undefined> {
  * issues its tokens, and how to send them. With the /mcp suffix the resource is /mcp itself
  * (RFC 9728 §3.1: the metadata URL is the resource's, with the well-known segment inserted).
  */
-export function protectedResource(request: AppRequest, env: Env): Response {
+export function protectedResource(request: AppRequest): Response {
   const base = origin(request);
   const path = new URL(request.url).pathname.slice(METADATA_PATH.length);
-  const server = authorizationServer(env);
+  const server = request.config.authorizationServer;
   const metadata = {
     resource: `${base}${path}`,
     ...(server === undefined ? {} : { authorization_servers: [server] }),
