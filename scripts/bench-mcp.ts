@@ -6,16 +6,19 @@
 //   (@modelcontextprotocol/client, 2026-07-28: one POST per call, a JSON answer);
 // - MCP, 2025 protocol: the same tools/call as one raw POST (stateless Streamable HTTP, the answer
 //   as one server-sent event), as most agents send it today.
-// The database is behind a pooler, as Hyperdrive's is. Also: the first request a fresh Worker answers on each path (the MCP module loads on the first
-// /mcp request of an isolate), and the bundle's size. Local figures on a shared machine.
+// The database is behind a pooler, as Hyperdrive's is. Also: the first request a fresh Worker
+// answers on each path (the MCP module loads on the first /mcp request of an isolate), and the
+// bundle's size. Local figures on a shared machine.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { Client } from "@modelcontextprotocol/client";
 import { workerdPid } from "./bench/floor.ts";
+import { measure, percentile } from "./bench/latency.ts";
+import { connectMcp, postMcp, toolCall } from "./lib/mcp.ts";
 import { startPooler } from "./lib/pooler.ts";
 import { freePort, startScratchPostgres } from "./lib/postgres.ts";
 import { hs256Token } from "./lib/token.ts";
@@ -27,33 +30,17 @@ const CONCURRENT = 10;
 const TASKS = 200;
 const PAGE = 50;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-
 type Send = () => Promise<void>;
 
-async function measure(send: Send, concurrency: number, total: number) {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const t0 = performance.now();
-        await send();
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / seconds, p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) };
-}
+/** The two requests compared: the REST list, and the list_tasks tool as one raw 2025-protocol POST. */
+const restList = (origin: string, user: string, token: string) =>
+  fetch(`${origin}/api/${user}/tasks?limit=${PAGE}`, { headers: { Authorization: `Bearer ${token}` } });
+const mcpList = (origin: string, token: string) => postMcp(origin, token, toolCall("list_tasks", { limit: PAGE }));
 
 function sends(worker: RunningWorker, user: string, token: string, client: Client): Record<string, Send> {
-  const auth = { Authorization: `Bearer ${token}` };
   return {
     "REST GET /tasks?limit=50": async () => {
-      const response = await fetch(`${worker.url}/api/${user}/tasks?limit=${PAGE}`, { headers: auth });
+      const response = await restList(worker.url, user, token);
       const tasks = (await response.json()) as unknown[];
       if (response.status !== 200 || tasks.length !== PAGE) throw new Error(`REST: ${response.status}`);
     },
@@ -64,16 +51,7 @@ function sends(worker: RunningWorker, user: string, token: string, client: Clien
       if (result.structuredContent?.tasks.length !== PAGE) throw new Error("MCP: not a page");
     },
     "MCP list_tasks (raw POST, 2025-06-18)": async () => {
-      const response = await fetch(`${worker.url}/mcp`, {
-        method: "POST",
-        headers: {
-          ...auth,
-          "Content-Type": "application/json",
-          Accept: "application/json, text/event-stream",
-          "MCP-Protocol-Version": "2025-06-18",
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_tasks", arguments: { limit: PAGE } } }),
-      });
+      const response = await mcpList(worker.url, token);
       const text = await response.text();
       if (response.status !== 200 || !text.includes('"next_cursor"')) throw new Error(`MCP 2025: ${response.status}`);
     },
@@ -100,19 +78,8 @@ interface First {
 async function firstRequests(bundle: string, postgresUrl: string, user: string, token: string): Promise<Record<string, First>> {
   const firsts: Record<string, First> = {};
   const paths = {
-    REST: (worker: RunningWorker) =>
-      fetch(`${worker.url}/api/${user}/tasks?limit=${PAGE}`, { headers: { Authorization: `Bearer ${token}` } }),
-    MCP: (worker: RunningWorker) =>
-      fetch(`${worker.url}/mcp`, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${token}`,
-          "Content-Type": "application/json",
-          Accept: "application/json, text/event-stream",
-          "MCP-Protocol-Version": "2025-06-18",
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_tasks", arguments: { limit: PAGE } } }),
-      }),
+    REST: (worker: RunningWorker) => restList(worker.url, user, token),
+    MCP: (worker: RunningWorker) => mcpList(worker.url, token),
   };
   for (const [name, send] of Object.entries(paths)) {
     const samples: First[] = [];
@@ -177,10 +144,7 @@ try {
     });
     if (created.status !== 200) throw new Error(`seeding: ${created.status}`);
   }
-  const client = new Client({ name: "bench", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${worker.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
-  );
+  const client = await connectMcp(worker.url, token, "bench");
   stops.push(() => client.close());
 
   const paths = sends(worker, user, token, client);
@@ -189,8 +153,8 @@ try {
       "(after a warm-up; the three paths take turns, 50 calls at a time).\n",
   );
   for (const send of Object.values(paths)) await measure(send, 4, 40); // warm-up
-  const results: Record<string, { seq: number[]; conc: { rps: number; p95: number }[] }> = {};
-  for (const name of Object.keys(paths)) results[name] = { seq: [], conc: [] };
+  const results: Record<string, { seq: number[]; conc?: { rps: number; p95: number } }> = {};
+  for (const name of Object.keys(paths)) results[name] = { seq: [] };
   // Alternate in rounds, so a busy moment of the machine falls on every path alike.
   const ROUND = 50;
   for (let done = 0; done < SEQUENTIAL; done += ROUND) {
@@ -204,14 +168,16 @@ try {
       results[name]?.seq.push(...latencies);
     }
   }
-  for (const [name, send] of Object.entries(paths)) results[name]?.conc.push(await measure(send, CONCURRENT, SEQUENTIAL * 2));
+  for (const [name, send] of Object.entries(paths)) {
+    const result = results[name];
+    if (result !== undefined) result.conc = await measure(send, CONCURRENT, SEQUENTIAL * 2);
+  }
 
   console.log(
     `${"path".padEnd(40)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)} ${"conc req/s".padStart(11)} ${"conc p95 ms".padStart(12)}`,
   );
-  for (const [name, { seq, conc }] of Object.entries(results)) {
+  for (const [name, { seq, conc: c }] of Object.entries(results)) {
     seq.sort((a, b) => a - b);
-    const [c] = conc;
     console.log(
       `${name.padEnd(40)} ${percentile(seq, 0.5).toFixed(2).padStart(8)} ${percentile(seq, 0.95).toFixed(2).padStart(8)} ` +
         `${(c?.rps ?? Number.NaN).toFixed(0).padStart(11)} ${(c?.p95 ?? Number.NaN).toFixed(2).padStart(12)}`,

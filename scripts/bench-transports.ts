@@ -8,6 +8,7 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { measure } from "./bench/latency.ts";
 import { startScratchPostgres } from "./lib/postgres.ts";
 import { hs256Token } from "./lib/token.ts";
 import { buildWorker, type RunningWorker, startWorker } from "./lib/worker.ts";
@@ -17,26 +18,13 @@ const SECRET = "bench-secret-that-is-at-least-32-characters-long";
 const SEQUENTIAL = Number(process.env.BENCH_REQUESTS ?? 300);
 const CONCURRENT = 20;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-
-async function measure(worker: RunningWorker, url: string, token: string, concurrency: number, total: number) {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const t0 = performance.now();
-        const response = await fetch(`${worker.url}${url}`, { headers: { Authorization: `Bearer ${token}` } });
-        await response.arrayBuffer();
-        if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / seconds, p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) };
+/** One GET at a time of `url`, which must answer 200. */
+function get(worker: RunningWorker, url: string, token: string): () => Promise<void> {
+  return async () => {
+    const response = await fetch(`${worker.url}${url}`, { headers: { Authorization: `Bearer ${token}` } });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
+  };
 }
 
 const scratch = await mkdtemp(path.join(tmpdir(), "task-api-transports-"));
@@ -77,9 +65,10 @@ try {
     `${"transport".padEnd(60)} ${"seq p50 ms".padStart(10)} ${"seq p95 ms".padStart(10)} ${"conc req/s".padStart(10)} ${"conc p95 ms".padStart(11)}`,
   );
   for (const [name, worker] of Object.entries(workers)) {
-    await measure(worker, url, token, 4, 40); // warm-up
-    const sequential = await measure(worker, url, token, 1, SEQUENTIAL);
-    const concurrent = await measure(worker, url, token, CONCURRENT, SEQUENTIAL * 2);
+    const send = get(worker, url, token);
+    await measure(send, 4, 40); // warm-up
+    const sequential = await measure(send, 1, SEQUENTIAL);
+    const concurrent = await measure(send, CONCURRENT, SEQUENTIAL * 2);
     console.log(
       `${name.padEnd(60)} ${sequential.p50.toFixed(2).padStart(10)} ${sequential.p95.toFixed(2).padStart(10)} ${concurrent.rps.toFixed(0).padStart(10)} ${concurrent.p95.toFixed(2).padStart(11)}`,
     );

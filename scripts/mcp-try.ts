@@ -3,8 +3,9 @@
 // list_tasks; then prints an mcp.json entry for that user. The token is minted like
 // `npm run token`'s, with the local BETTER_AUTH_SECRET, and lives 2 hours.
 import { parseArgs } from "node:util";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { readDevVars } from "./lib/dev-vars.ts";
+import type { Client } from "@modelcontextprotocol/client";
+import { localSecret } from "./lib/dev-vars.ts";
+import { connectMcp } from "./lib/mcp.ts";
 import { hs256Token } from "./lib/token.ts";
 
 const USAGE = "Usage: npm run mcp:try -- [<user_id>] [--url http://127.0.0.1:8787]";
@@ -26,18 +27,13 @@ const parsed = parse();
 const [userId = "mcp-try", ...extra] = parsed.positionals;
 if (extra.length > 0) fail(USAGE);
 const origin = parsed.values.url.replace(/\/+$/, "");
-const secret =
-  process.env.BETTER_AUTH_SECRET ?? readDevVars(".dev.vars").BETTER_AUTH_SECRET ?? readDevVars(".dev.vars.example").BETTER_AUTH_SECRET;
+const secret = localSecret();
 if (!secret) fail("No BETTER_AUTH_SECRET in the environment, .dev.vars or .dev.vars.example.");
 
 const token = await hs256Token(secret, userId, "2h");
-// "auto": the current protocol (2026-07-28) when the server speaks it, as this one does.
-const client = new Client({ name: "task-api-mcp-try", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
-const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), {
-  requestInit: { headers: { Authorization: `Bearer ${token}` } },
-});
+let client: Client;
 try {
-  await client.connect(transport);
+  client = await connectMcp(origin, token, "task-api-mcp-try");
 } catch (error) {
   fail(`Could not connect to ${origin}/mcp: ${(error as Error).message}\nIs the API running (npm run dev)?`);
 }

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { decodeJwt } from "jose";
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, describeLifetime, parseLifetime } from "../src/auth/lifetime.ts";
-import { readDevVars } from "./lib/dev-vars.ts";
+import { localSecret, readDevVars } from "./lib/dev-vars.ts";
 import { hs256Token } from "./lib/token.ts";
 
 const USAGE = "Usage: npm run token -- <user_id> [--expires <span, e.g. 15m, 2h, 7d>]";
@@ -31,8 +31,7 @@ if (!userId || extra.length > 0) fail(USAGE);
 const expires = parsed.values.expires.trim();
 if (!SPAN.test(expires)) fail(`--expires must be a number and a unit, like 15m, 2h or 7d (got ${JSON.stringify(expires)})\n${USAGE}`);
 
-const secret =
-  process.env.BETTER_AUTH_SECRET ?? readDevVars(".dev.vars").BETTER_AUTH_SECRET ?? readDevVars(".dev.vars.example").BETTER_AUTH_SECRET;
+const secret = localSecret();
 if (!secret) fail("No BETTER_AUTH_SECRET in the environment, .dev.vars or .dev.vars.example.");
 
 const token = await hs256Token(secret, userId, expires);

@@ -2,6 +2,7 @@
 // call is one request, as its REST call would be), and the routes' body limits apply to the REST
 // call a tool makes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postMcp, toolCall } from "../scripts/lib/mcp.ts";
 import type { RunningWorker } from "../scripts/lib/worker.ts";
 import { newUser, tokenFor } from "./support/api.ts";
 import { TEST_SECRET } from "./support/constants.ts";
@@ -21,17 +22,7 @@ describe("the rate limit on /mcp", () => {
   afterAll(() => worker.stop());
 
   /** One tools/call of add_task as one HTTP request (the 2025 protocol's stateless transport takes it without a session). */
-  const addTask = async (token: string, title: string) =>
-    fetch(`${worker.url}/mcp`, {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${token}`,
-        "Content-Type": "application/json",
-        Accept: "application/json, text/event-stream",
-        "MCP-Protocol-Version": "2025-06-18",
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "add_task", arguments: { title } } }),
-    });
+  const addTask = (token: string, title: string) => postMcp(worker.url, token, toolCall("add_task", { title }));
   const window = () => Math.floor(Date.now() / (PERIOD_SECONDS * 1000));
   const count = async (user: string) =>
     Number((await database.query("SELECT count(*) FROM tasks WHERE user_id = $1", [user])).rows[0].count);

@@ -4,6 +4,7 @@
 import autocannon from "autocannon";
 import type pg from "pg";
 import { encodeChangesCursor } from "../../src/schemas/changes.ts";
+import { percentile } from "./latency.ts";
 import type { Loaded } from "./load-data.ts";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -193,12 +194,6 @@ function tokenFor(path: string, tokens: Record<string, string>): string {
   const token = tokens[user];
   if (token === undefined) throw new Error(`no token for ${user}`);
   return token;
-}
-
-/** The q-quantile (0..1) of ascending `sorted`, nearest rank. */
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
 /** Count and exact percentiles (ms) of response times. */

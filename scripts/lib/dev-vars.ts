@@ -11,3 +11,10 @@ export function readDevVars(path: string): Record<string, string> {
   }
   return vars;
 }
+
+/** The local BETTER_AUTH_SECRET: from the environment, else .dev.vars, else .dev.vars.example. */
+export function localSecret(): string | undefined {
+  return (
+    process.env.BETTER_AUTH_SECRET ?? readDevVars(".dev.vars").BETTER_AUTH_SECRET ?? readDevVars(".dev.vars.example").BETTER_AUTH_SECRET
+  );
+}

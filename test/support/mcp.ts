@@ -1,12 +1,13 @@
 // The official MCP SDK clients, connected over real HTTP to the Worker under test: the current one
 // (@modelcontextprotocol/client, protocol 2026-07-28) and the previous major version
 // (@modelcontextprotocol/sdk 1.x, the 2025 revisions most agents speak today).
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { Client } from "@modelcontextprotocol/client";
 import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { expect } from "vitest";
+import { connectMcp } from "../../scripts/lib/mcp.ts";
 import { tokenFor, workerUrl } from "./api.ts";
 
 export type Json = Record<string, unknown>;
@@ -17,17 +18,9 @@ export interface ToolResult {
   structuredContent?: Json;
 }
 
-/** A connected client of the current SDK for `user` (a token of theirs unless one is given). */
+/** A connected client of the current SDK for `user` (a token of theirs unless one is given), on the 2026-07-28 protocol. */
 export async function connect(user: string, options: { token?: string; base?: string } = {}): Promise<Client> {
-  const token = options.token ?? (await tokenFor(user));
-  // "auto": probe with server/discover and speak 2026-07-28 when the server does (the client's
-  // default is still the 2025 handshake).
-  const client = new Client({ name: "task-api-tests", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
-  const transport = new StreamableHTTPClientTransport(new URL(`${options.base ?? workerUrl()}/mcp`), {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  });
-  await client.connect(transport);
-  return client;
+  return connectMcp(options.base ?? workerUrl(), options.token ?? (await tokenFor(user)), "task-api-tests");
 }
 
 /** A connected client of the 1.x SDK (the 2025 protocol, stateless Streamable HTTP). */
