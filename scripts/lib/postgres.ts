@@ -142,6 +142,26 @@ function whyNotStarted(lines: string[]): string {
   return chosen.length > 0 ? chosen.map(plain).join(" ") : "it exited without a word";
 }
 
+/**
+ * Starts Postgres again on a data directory whose server was killed: a backend of the old one
+ * (forked after kill() listed them, or still dying) may hold its shared memory for a moment, and
+ * Postgres then refuses to start ("pre-existing shared memory block … is still in use"). Tries
+ * again until that backend is gone, as an init system restarting a crashed server would; gives up
+ * after 15 s, or at once on any other reason.
+ */
+async function launchAfterCrash(launch: () => Promise<RunningPostgres>): Promise<RunningPostgres> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await launch();
+    } catch (error) {
+      const stillHeld = error instanceof PostgresStartError && /pre-existing shared memory block/.test(error.message);
+      if (!stillHeld || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 function killQuietly(pid: number): void {
   try {
     process.kill(pid, "SIGKILL");
@@ -207,7 +227,7 @@ export async function startScratchPostgres(options: ScratchOptions): Promise<Scr
     stop: () => server.stop(),
     kill: () => server.kill(),
     start: async () => {
-      server = await launch();
+      server = await launchAfterCrash(launch);
     },
     dispose: async () => {
       await server.stop().catch(() => {});
