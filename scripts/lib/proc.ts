@@ -1,6 +1,7 @@
-// Reading processes from Linux's /proc: children of a process, a process's command line and
-// resident memory. Used to kill Postgres's backends and to sample workerd's memory.
-import { readdir, readFile } from "node:fs/promises";
+// Reading processes from Linux's /proc: children of a process, the processes in a directory, a
+// process's command line and resident memory. Used to kill Postgres's backends and to sample
+// workerd's memory.
+import { readdir, readFile, readlink, realpath } from "node:fs/promises";
 
 /** Pids whose parent is `parent`. */
 export async function childrenOf(parent: number): Promise<number[]> {
@@ -11,6 +12,20 @@ export async function childrenOf(parent: number): Promise<number[]> {
     // "pid (comm) state ppid ...": comm may contain spaces, so split after its closing paren.
     const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     if (ppid === parent) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * Pids whose working directory is `directory`: every process of a Postgres server runs in its data
+ * directory, including backends no longer children of a dead postmaster.
+ */
+export async function processesIn(directory: string): Promise<number[]> {
+  const target = await realpath(directory);
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    if ((await readlink(`/proc/${entry}/cwd`).catch(() => "")) === target) pids.push(Number(entry));
   }
   return pids;
 }
